@@ -8,7 +8,7 @@ namespace Builder.Dockerfile.Syntax;
 internal readonly record struct Token(string Value, int Offset, int Length);
 
 /// <summary>One element of a JSON array: its decoded text when it is a string.</summary>
-internal readonly record struct JsonElement(string? Text, int Offset, int Length)
+internal readonly record struct JsonArrayItem(string? Text, int Offset, int Length)
 {
     public bool IsString => Text is not null;
 }
@@ -239,7 +239,7 @@ internal static class Grammar
 
     private static readonly Parser<object> JsonValue = Parse.Ref(() =>
         JsonString.Select(s => (object)s)
-            .Or(JsonNumber.Select(n => (object)n))
+            .Or(JsonNumber.Return((object)false))
             .Or(JsonObject)
             .Or(JsonArrayValue)
             .Or(Parse.String("true").Return((object)true))
@@ -264,12 +264,12 @@ internal static class Grammar
         from close in JsonToken(Parse.Char(']'))
         select (object)false;
 
-    private static readonly Parser<JsonElement> JsonElementParser =
+    private static readonly Parser<JsonArrayItem> JsonElementParser =
         from leading in JsonSpace.Many()
         from value in JsonValue.Span()
-        select new JsonElement(value.Value as string, value.Start.Pos, value.Length);
+        select new JsonArrayItem(value.Value as string, value.Start.Pos, value.Length);
 
-    private static readonly Parser<IEnumerable<JsonElement>> TopLevelArray =
+    private static readonly Parser<IEnumerable<JsonArrayItem>> TopLevelArray =
         from leading in JsonSpace.Many()
         from open in Parse.Char('[')
         from items in JsonElementParser.DelimitedBy(JsonToken(Parse.Char(','))).Optional()
@@ -283,7 +283,7 @@ internal static class Grammar
     /// Decodes the first JSON value of <paramref name="text"/> when it is an array, as Go's json.Decoder does
     /// (text after the value is ignored). Null when the text is not a JSON array.
     /// </summary>
-    public static IReadOnlyList<JsonElement>? JsonArray(string text)
+    public static IReadOnlyList<JsonArrayItem>? JsonArray(string text)
     {
         if (NestingDepth(text) > MaxJsonDepth)
         {
