@@ -1,5 +1,5 @@
-using System.Text;
 using System.Text.RegularExpressions;
+using Builder.Dockerfile.Shell;
 
 namespace Builder.Dockerfile.Syntax;
 
@@ -11,6 +11,9 @@ public sealed partial record HeredocMarker(string Name, int FileDescriptor, bool
 {
     [GeneratedRegex(@"^(\d*)<<(-?)\s*([^<]*)$")]
     private static partial Regex MarkerPattern();
+
+    [GeneratedRegex(@"^\d*<<-?$")]
+    private static partial Regex BareOpener();
 
     [GeneratedRegex(@"^\t+", RegexOptions.Multiline)]
     private static partial Regex LeadingTabs();
@@ -30,12 +33,12 @@ public sealed partial record HeredocMarker(string Name, int FileDescriptor, bool
             return null;
         }
         var rest = match.Groups[3].Value;
-        var words = HeredocWords.Split(rest, keepQuotes: false);
+        var words = NameWords(rest, ShellLexerOptions.SkipUnsetEnv);
         if (words.Count != 1)
         {
             return null;
         }
-        var raw = HeredocWords.Split(rest, keepQuotes: true);
+        var raw = NameWords(rest, ShellLexerOptions.SkipUnsetEnv | ShellLexerOptions.RawQuotes);
         if (raw.Count != 1)
         {
             throw new SyntaxError($"internal lexing of heredoc produced inconsistent results: {rest}");
@@ -47,114 +50,48 @@ public sealed partial record HeredocMarker(string Name, int FileDescriptor, bool
     }
 
     /// <summary>The heredoc openers in a whole instruction line, in order.</summary>
-    public static IReadOnlyList<HeredocMarker> FindInLine(string line) =>
-        HeredocWords.SplitLine(line).Select(Parse).OfType<HeredocMarker>().ToList();
+    public static IReadOnlyList<HeredocMarker> FindInLine(string line)
+    {
+        IReadOnlyList<string> words;
+        try
+        {
+            words = new ShellLexer('\\', ShellLexerOptions.RawQuotes | ShellLexerOptions.RawEscapes | ShellLexerOptions.SkipUnsetEnv)
+                .ProcessWords(line, Empty);
+        }
+        catch (ShellExpansionException)
+        {
+            return []; // BuildKit ignores a line it cannot split here; the instruction fails later if it must
+        }
+        var markers = new List<HeredocMarker>();
+        for (var i = 0; i < words.Count; i++)
+        {
+            var word = words[i];
+            // `<< EOF` and `<<- EOF`: the name may follow the opener after blanks.
+            if (BareOpener().IsMatch(word) && i + 1 < words.Count)
+            {
+                word += " " + words[++i];
+            }
+            if (Parse(word) is { } marker)
+            {
+                markers.Add(marker);
+            }
+        }
+        return markers;
+    }
+
+    private static readonly IReadOnlyDictionary<string, string> Empty = System.Collections.Immutable.ImmutableDictionary<string, string>.Empty;
+
+    private static IReadOnlyList<string> NameWords(string text, ShellLexerOptions options)
+    {
+        try
+        {
+            return new ShellLexer('\\', options).ProcessWords(text, Empty);
+        }
+        catch (ShellExpansionException e)
+        {
+            throw new SyntaxError(e.Message);
+        }
+    }
 
     private static int CountQuotes(string s) => s.Count(c => c is '\'' or '"');
-}
-
-/// <summary>Word splitting for heredoc detection: shell quoting with a backslash escape, no variables expanded.</summary>
-internal static class HeredocWords
-{
-    /// <summary>Words of a whole line, quotes and escapes kept; <c>&lt;&lt;</c> takes the blanks after it.</summary>
-    public static IReadOnlyList<string> SplitLine(string line) => Split(line, keepQuotes: true, keepEscapes: true, joinHeredoc: true);
-
-    public static IReadOnlyList<string> Split(string text, bool keepQuotes) => Split(text, keepQuotes, keepEscapes: false, joinHeredoc: false);
-
-    private static List<string> Split(string text, bool keepQuotes, bool keepEscapes, bool joinHeredoc)
-    {
-        var words = new List<string>();
-        var word = new StringBuilder();
-        var inWord = false;
-        for (var i = 0; i < text.Length; i++)
-        {
-            var c = text[i];
-            if (c is ' ' or '\t' or '\n' or '\r')
-            {
-                if (inWord)
-                {
-                    words.Add(word.ToString());
-                    word.Clear();
-                    inWord = false;
-                }
-                continue;
-            }
-            inWord = true;
-            switch (c)
-            {
-                case '\\':
-                    if (i + 1 < text.Length)
-                    {
-                        if (keepEscapes)
-                        {
-                            word.Append(c);
-                        }
-                        word.Append(text[++i]);
-                    }
-                    break;
-                case '\'':
-                {
-                    var close = text.IndexOf('\'', i + 1);
-                    if (close < 0)
-                    {
-                        throw new SyntaxError("unexpected end of statement while looking for matching single-quote");
-                    }
-                    word.Append(keepQuotes ? text[i..(close + 1)] : text[(i + 1)..close]);
-                    i = close;
-                    break;
-                }
-                case '"':
-                {
-                    if (keepQuotes)
-                    {
-                        word.Append(c);
-                    }
-                    i++;
-                    while (i < text.Length && text[i] != '"')
-                    {
-                        if (text[i] == '\\' && i + 1 < text.Length && text[i + 1] is '"' or '\\' or '$')
-                        {
-                            if (keepEscapes)
-                            {
-                                word.Append('\\');
-                            }
-                            i++;
-                        }
-                        word.Append(text[i++]);
-                    }
-                    if (i >= text.Length)
-                    {
-                        throw new SyntaxError("unexpected end of statement while looking for matching double-quote");
-                    }
-                    if (keepQuotes)
-                    {
-                        word.Append('"');
-                    }
-                    break;
-                }
-                case '<' when joinHeredoc && i + 1 < text.Length && text[i + 1] == '<':
-                    word.Append("<<");
-                    i += 2;
-                    if (i < text.Length && text[i] == '-')
-                    {
-                        word.Append('-');
-                        i++;
-                    }
-                    while (i < text.Length && text[i] is ' ' or '\t')
-                    {
-                        word.Append(text[i++]);
-                    }
-                    i--;
-                    break;
-                default:
-                    word.Append(c);
-                    break;
-            }
-        }
-        if (inWord)
-        {
-            words.Add(word.ToString());
-        }
-        return words;
-    }
 }
