@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Builder.Dockerfile.Syntax;
 
 /// <summary>
@@ -12,10 +14,12 @@ public sealed record DockerfileSyntax(
     IReadOnlyList<InstructionSyntax> Instructions,
     IReadOnlyList<CommentSyntax> Comments,
     IReadOnlyList<Diagnostic> Diagnostics,
-    IReadOnlyList<string> Lines)
+    [property: JsonIgnore] IReadOnlyList<string> Lines)
 {
+    [JsonIgnore]
     public bool HasErrors => Diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error);
 
+    [JsonIgnore]
     public IEnumerable<Diagnostic> Errors => Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error);
 
     public ParserDirective? Directive(string name) =>
@@ -68,6 +72,7 @@ public sealed record WordSyntax(string Value, TextSpan Span);
 public sealed record HeredocSyntax(string Name, int FileDescriptor, bool Expand, bool Chomp, string Content, TextSpan Span)
 {
     /// <summary>The body as used: for <c>&lt;&lt;-</c>, leading tabs removed from every line.</summary>
+    [JsonIgnore]
     public string Body => Chomp ? HeredocMarker.StripLeadingTabs(Content) : Content;
 }
 

@@ -1,0 +1,50 @@
+using System.CommandLine;
+using Builder.Cli.Commands;
+using Builder.Dockerfile.Binding;
+
+namespace Builder.Cli;
+
+/// <summary>The <c>builder</c> command: its verbs, usage errors (exit 2) and failures (exit 1).</summary>
+public static class BuilderCli
+{
+    public static int Run(string[] args, CliIo io)
+    {
+        var root = new RootCommand("Builder: Dockerfile to OCI image, no daemon, no root.")
+        {
+            ParseCommand.Create(io),
+            GraphCommand.Create(io),
+        };
+        var result = root.Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            foreach (var error in result.Errors)
+            {
+                io.Error.WriteLine($"error: {error.Message}");
+            }
+            io.Error.WriteLine($"Run 'builder {string.Join(' ', result.CommandResult.Command.Name)} --help' for usage.");
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            return result.Invoke(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false });
+        }
+        catch (DockerfileException e)
+        {
+            io.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (UsageException e)
+        {
+            io.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            io.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Failure;
+        }
+    }
+}
+
+/// <summary>A command line that parses but asks for something impossible (a bad K=V, say): exit code 2.</summary>
+public sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,15 @@
+namespace Builder.Cli;
+
+/// <summary>Where a command writes: standard output for results, standard error for messages.</summary>
+public sealed record CliIo(TextWriter Out, TextWriter Error)
+{
+    public static CliIo Console => new(System.Console.Out, System.Console.Error);
+}
+
+/// <summary>The exit codes of every verb, as docker uses them.</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+    public const int Failure = 1;
+    public const int Usage = 2;
+}
