@@ -47,6 +47,10 @@ public static partial class Binder
                     break;
             }
         }
+        if (stages.Count == 0)
+        {
+            throw binder.Error(syntax.Instructions[0].Span, "the Dockerfile contains no stages to build (no FROM instruction)");
+        }
         return new BoundDockerfile(syntax, globalArgs, stages.Select((s, i) => new Stage(i, s.From, s.Instructions)).ToList());
     }
 
