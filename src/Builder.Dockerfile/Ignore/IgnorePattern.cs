@@ -14,6 +14,9 @@ namespace Builder.Dockerfile.Ignore;
 /// (<c>**/foo</c> matches <c>foo</c> and <c>a/b/foo</c>; <c>**foo</c> also matches <c>barfoo</c>). Everything else
 /// follows moby's translation to a Go regular expression, including that <c>**</c> there does not match a line
 /// feed and that a <c>^</c> outside brackets anchors at the start of the path.
+/// Not reproduced, because they come from moby pasting pattern text into a regex unchecked rather than from
+/// any documented rule: <c>*</c> or <c>?</c> inside brackets (literal members here), backslash-letter escapes
+/// such as <c>\d</c> or <c>\n</c> (the letter itself here) and POSIX classes like <c>[[:alpha:]]</c>.
 /// </remarks>
 public sealed class IgnorePattern
 {
