@@ -38,7 +38,7 @@ internal static class Grammar
     /// </summary>
     public static (string Name, string Value)? Directive(string text)
     {
-        var result = DirectiveParser.End().TryParse(text);
+        var result = Run(DirectiveParser.End(), text);
         if (!result.WasSuccessful || result.Value.Value.Length == 0)
         {
             return null;
@@ -61,45 +61,75 @@ internal static class Grammar
 
     private static bool IsAsciiLetter(char c) => char.IsAsciiLetter(c);
 
+    // Sprache's query syntax evaluates every `from` clause after the first at parse time, so each clause below
+    // names a parser built once in a field: building combinators per character dominated the parse time.
+
     // ---- builder flags: `--name=value` words before the arguments ------------------------------------------
 
-    private static readonly Parser<char> Space = Parse.Char(GoText.IsSpace, "white space");
+    private static readonly Parser<string> Space = Run(GoText.IsSpace, "white space", minimum: 0);
+    private static readonly Parser<string> AnyCharText = Parse.AnyChar.Select(c => c.ToString());
+    private static readonly Parser<string> EmptyText = Parse.Return(string.Empty);
+    private static readonly Parser<string> CharOrNothing = AnyCharText.Or(EmptyText);
 
     // Inside flags, quotes are removed and a backslash escapes the next character (BuildKit hard-codes '\').
     private static readonly Parser<string> FlagEscape =
-        Parse.Char('\\').Then(_ => Parse.AnyChar.Select(c => c.ToString()).Or(Parse.Return(string.Empty)));
+        from backslash in Parse.Char('\\')
+        from next in CharOrNothing
+        select next;
 
-    private static Parser<string> FlagQuoted(char quote) =>
-        from open in Parse.Char(quote)
-        from body in FlagEscape.Or(Parse.CharExcept(quote).Select(c => c.ToString())).Many()
-        from close in Parse.Char(quote).Optional()
-        select string.Concat(body);
+    private static Parser<string> FlagQuoted(char quote)
+    {
+        var text = Run(c => c != quote && c != '\\', "quoted character");
+        var body = Predict(c => c == '\\' ? FlagEscape : c == quote ? null : text, "quoted character").Many();
+        var close = Parse.Char(quote).Optional();
+        return
+            from open in Parse.Char(quote)
+            from parts in body
+            from end in close
+            select string.Concat(parts);
+    }
 
     private static readonly Parser<string> FlagPlain =
-        Parse.Char(c => !GoText.IsSpace(c) && c is not ('"' or '\'' or '\\'), "flag character").AtLeastOnce().Text();
+        Run(c => !GoText.IsSpace(c) && c is not ('"' or '\'' or '\\'), "flag character");
 
-    private static readonly Parser<string> FlagWord =
-        from start in Parse.String("--").Text().Peek()
-        from parts in FlagPlain.Or(FlagEscape).Or(FlagQuoted('"')).Or(FlagQuoted('\'')).AtLeastOnce()
-        select string.Concat(parts);
+    private static readonly Parser<string> FlagDoubleQuoted = FlagQuoted('"');
+    private static readonly Parser<string> FlagSingleQuoted = FlagQuoted('\'');
+
+    private static readonly Parser<IEnumerable<string>> FlagParts =
+        Predict(c => c switch
+        {
+            '\\' => FlagEscape,
+            '"' => FlagDoubleQuoted,
+            '\'' => FlagSingleQuoted,
+            _ when GoText.IsSpace(c) => null,
+            _ => FlagPlain,
+        }, "flag character").Some();
+
+    private static readonly Parser<ITextSpan<string>> FlagWord =
+        (from start in Literal("--").Peek()
+         from parts in FlagParts
+         select string.Concat(parts)).Span();
 
     private static readonly Parser<Token> Flag =
-        from spaces in Space.Many()
-        from word in FlagWord.Span()
+        from spaces in Space
+        from word in FlagWord
         where word.Value != "--"
         select new Token(word.Value, word.Start.Pos, word.Length);
 
     private static readonly Parser<int> FlagTerminator =
-        from spaces in Space.Many()
-        from word in FlagWord.Span()
+        from spaces in Space
+        from word in FlagWord
         where word.Value == "--"
         select word.End.Pos;
 
+    private static readonly Parser<int> Here = Parse.Return(0).Span().Select(s => s.Start.Pos);
+    private static readonly Parser<IOption<int>> OptionalTerminator = FlagTerminator.Optional();
+
     private static readonly Parser<(IEnumerable<Token> Flags, int ArgumentsOffset)> FlagsSection =
         from flags in Flag.Many()
-        from end in Parse.Return(0).Span()
-        from terminator in FlagTerminator.Optional()
-        select (flags, terminator.GetOrElse(end.Start.Pos));
+        from end in Here
+        from terminator in OptionalTerminator
+        select (flags, terminator.GetOrElse(end));
 
     /// <summary>
     /// Splits leading <c>--flag</c> words off <paramref name="text"/>: the flags, and where the arguments begin.
@@ -107,8 +137,11 @@ internal static class Grammar
     /// </summary>
     public static (IReadOnlyList<Token> Flags, int ArgumentsOffset) Flags(string text)
     {
-        var result = FlagsSection(new Input(text));
-        var (flags, offset) = result.Value;
+        if (!GoText.TrimLeftSpace(text).StartsWith("--", StringComparison.Ordinal))
+        {
+            return ([], 0); // no flags: the common case needs no parsing
+        }
+        var (flags, offset) = Run(FlagsSection, text).Value;
         return (flags.ToList(), offset);
     }
 
@@ -116,38 +149,48 @@ internal static class Grammar
 
     private sealed record WordPart(string Text, bool Quoted);
 
-    private static Parser<WordPart> KeptEscape(char escape) =>
-        Parse.Char(escape).Then(e => Parse.AnyChar.Select(c => new WordPart($"{e}{c}", false))
-            .Or(Parse.Return(new WordPart(string.Empty, false))));
-
-    private static Parser<WordPart> KeptPlain(char escape) =>
-        Parse.Char(c => !GoText.IsSpace(c) && c is not ('"' or '\'') && c != escape, "word character")
-            .AtLeastOnce().Text().Select(t => new WordPart(t, false));
-
-    private static Parser<WordPart> KeptDoubleQuoted(char escape) =>
-        from open in Parse.Char('"')
-        from body in Parse.Char(escape).Then(e => Parse.AnyChar.Select(c => $"{e}{c}").Or(Parse.Return(string.Empty)))
-            .Or(Parse.Char(c => c != '"' && c != escape, "character").AtLeastOnce().Text())
-            .Many()
-        from close in Parse.Char('"').Optional()
-        select new WordPart("\"" + string.Concat(body) + (close.IsDefined ? "\"" : string.Empty), true);
+    private static readonly Parser<IOption<char>> OptionalDoubleQuote = Parse.Char('"').Optional();
+    private static readonly Parser<IOption<char>> OptionalSingleQuote = Parse.Char('\'').Optional();
+    private static readonly Parser<string> SingleQuotedBody = Run(c => c != '\'', "character", minimum: 0);
 
     private static readonly Parser<WordPart> KeptSingleQuoted =
         from open in Parse.Char('\'')
-        from body in Parse.CharExcept('\'').Many().Text()
-        from close in Parse.Char('\'').Optional()
+        from body in SingleQuotedBody
+        from close in OptionalSingleQuote
         select new WordPart("'" + body + (close.IsDefined ? "'" : string.Empty), true);
 
     private static Parser<IEnumerable<Token>> KeptWords(char escape)
     {
-        var part = KeptPlain(escape).Or(KeptEscape(escape)).Or(KeptDoubleQuoted(escape)).Or(KeptSingleQuoted);
+        // An escape keeps itself and the next character; at the very end it is dropped.
+        var escaped =
+            from e in Parse.Char(escape)
+            from next in CharOrNothing
+            select next.Length == 0 ? string.Empty : escape + next;
+        var keptEscape = escaped.Select(t => new WordPart(t, false));
+        var plain = Run(c => !GoText.IsSpace(c) && c is not ('"' or '\'') && c != escape, "word character")
+            .Select(t => new WordPart(t, false));
+        var quotedText = Run(c => c != '"' && c != escape, "character");
+        var doubleQuotedBody = Predict(c => c == escape ? escaped : c == '"' ? null : quotedText, "character").Many();
+        var doubleQuoted =
+            from open in Parse.Char('"')
+            from body in doubleQuotedBody
+            from close in OptionalDoubleQuote
+            select new WordPart("\"" + string.Concat(body) + (close.IsDefined ? "\"" : string.Empty), true);
+        var parts = Predict(c => c switch
+        {
+            '"' => doubleQuoted,
+            '\'' => KeptSingleQuoted,
+            _ when c == escape => keptEscape,
+            _ when GoText.IsSpace(c) => null,
+            _ => plain,
+        }, "word character").Some().Span();
         var word =
-            from spaces in Space.Many()
-            from parts in part.AtLeastOnce().Span()
-            select parts;
+            from spaces in Space
+            from wordParts in parts
+            select wordParts;
         return
             from words in word.Many()
-            from trailing in Space.Many()
+            from trailing in Space
             select words
                 .Where(w => w.Value.Any(p => p.Quoted || p.Text.Length > 0))
                 .Select(w => new Token(string.Concat(w.Value.Select(p => p.Text)), w.Start.Pos, w.Length));
@@ -158,41 +201,53 @@ internal static class Grammar
 
     /// <summary>BuildKit's parseWords: white-space separated words, quotes and escape characters kept.</summary>
     public static IReadOnlyList<Token> Words(string text, char escape) =>
-        (escape == '`' ? BacktickWords : BackslashWords).Parse(text).ToList();
+        Run(escape == '`' ? BacktickWords : BackslashWords, text).Value.ToList();
 
     // ---- JSON arrays (exec form) -----------------------------------------------------------------------------
 
-    private static readonly Parser<char> JsonSpace = Parse.Chars(' ', '\t', '\n', '\r');
+    private static readonly Parser<string> JsonSpace = Run(c => c is ' ' or '\t' or '\n' or '\r', "white space", minimum: 0);
 
     private static Parser<T> JsonToken<T>(Parser<T> parser) =>
-        from leading in JsonSpace.Many()
+        from leading in JsonSpace
         from value in parser
         select value;
 
     private static readonly Parser<string> HexQuad =
         Parse.Char(char.IsAsciiHexDigit, "hex digit").Repeat(4).Text();
 
-    private static readonly Parser<int> UnicodeEscape =
+    private static readonly Parser<object> UnicodeEscape =
         from u in Parse.Char('u')
         from hex in HexQuad
-        select int.Parse(hex, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+        select (object)int.Parse(hex, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+
+    private static readonly Parser<object> EscapedJsonChar =
+        Parse.Char('"').Return((object)'"')
+            .Or(Parse.Char('\\').Return((object)'\\'))
+            .Or(Parse.Char('/').Return((object)'/'))
+            .Or(Parse.Char('b').Return((object)'\b'))
+            .Or(Parse.Char('f').Return((object)'\f'))
+            .Or(Parse.Char('n').Return((object)'\n'))
+            .Or(Parse.Char('r').Return((object)'\r'))
+            .Or(Parse.Char('t').Return((object)'\t'))
+            .Or(UnicodeEscape);
 
     private static readonly Parser<object> JsonEscape =
-        Parse.Char('\\').Then(_ =>
-            Parse.Char('"').Return((object)'"')
-                .Or(Parse.Char('\\').Return((object)'\\'))
-                .Or(Parse.Char('/').Return((object)'/'))
-                .Or(Parse.Char('b').Return((object)'\b'))
-                .Or(Parse.Char('f').Return((object)'\f'))
-                .Or(Parse.Char('n').Return((object)'\n'))
-                .Or(Parse.Char('r').Return((object)'\r'))
-                .Or(Parse.Char('t').Return((object)'\t'))
-                .Or(UnicodeEscape.Select(code => (object)code)));
+        from backslash in Parse.Char('\\')
+        from value in EscapedJsonChar
+        select value;
+
+    private static readonly Parser<object> JsonStringText =
+        Run(c => c >= ' ' && c is not ('"' or '\\'), "string character").Select(t => (object)t);
+
+    private static readonly Parser<IEnumerable<object>> JsonStringBody =
+        Predict(c => c == '\\' ? JsonEscape : c == '"' ? null : JsonStringText, "string character").Many();
+
+    private static readonly Parser<char> Quote = Parse.Char('"');
 
     private static readonly Parser<string> JsonString =
-        from open in Parse.Char('"')
-        from parts in JsonEscape.Or(Parse.Char(c => c >= ' ' && c is not ('"' or '\\'), "string character").Select(c => (object)c)).Many()
-        from close in Parse.Char('"')
+        from open in Quote
+        from parts in JsonStringBody
+        from close in Quote
         select DecodeJsonString(parts);
 
     // Go decodes \uXXXX surrogate pairs together and turns a lone surrogate into U+FFFD.
@@ -202,10 +257,14 @@ internal static class Grammar
         var sb = new StringBuilder(list.Count);
         for (var i = 0; i < list.Count; i++)
         {
-            if (list[i] is char c)
+            switch (list[i])
             {
-                sb.Append(c);
-                continue;
+                case char c:
+                    sb.Append(c);
+                    continue;
+                case string text:
+                    sb.Append(text);
+                    continue;
             }
             var code = (int)list[i];
             if (code is >= 0xD800 and < 0xDC00 && i + 1 < list.Count && list[i + 1] is int low && low is >= 0xDC00 and < 0xE000)
@@ -221,59 +280,96 @@ internal static class Grammar
         return sb.ToString();
     }
 
-    private static readonly Parser<string> Digits = Parse.Char(char.IsAsciiDigit, "digit").AtLeastOnce().Text();
+    private static readonly Parser<string> Digits = Run(char.IsAsciiDigit, "digit");
+    private static readonly Parser<string> OptionalDigits = Run(char.IsAsciiDigit, "digit", minimum: 0);
+    private static readonly Parser<IOption<char>> OptionalMinus = Parse.Char('-').Optional();
+    private static readonly Parser<IOption<char>> OptionalSign = Parse.Chars('+', '-').Optional();
 
-    private static readonly Parser<string> JsonNumber =
-        from minus in Parse.Char('-').Optional()
-        from integer in Parse.Char('0').Once().Text().Or(
+    private static readonly Parser<string> JsonInteger =
+        Parse.Char('0').Once().Text().Or(
             from first in Parse.Char(c => c is >= '1' and <= '9', "digit")
-            from rest in Parse.Char(char.IsAsciiDigit, "digit").Many().Text()
-            select first + rest)
-        from fraction in Parse.Char('.').Then(_ => Digits).Optional()
-        from exponent in (
-            from e in Parse.Chars('e', 'E')
-            from sign in Parse.Chars('+', '-').Optional()
-            from digits in Digits
-            select digits).Optional()
-        select integer;
+            from rest in OptionalDigits
+            select first + rest);
 
-    private static readonly Parser<object> JsonValue = Parse.Ref(() =>
-        JsonString.Select(s => (object)s)
-            .Or(JsonNumber.Return((object)false))
-            .Or(JsonObject)
-            .Or(JsonArrayValue)
-            .Or(Parse.String("true").Return((object)true))
-            .Or(Parse.String("false").Return((object)false))
-            .Or(Parse.String("null").Return((object)false)));
+    private static readonly Parser<IOption<string>> JsonFraction =
+        (from dot in Parse.Char('.')
+         from digits in Digits
+         select digits).Optional();
+
+    private static readonly Parser<IOption<string>> JsonExponent =
+        (from e in Parse.Chars('e', 'E')
+         from sign in OptionalSign
+         from digits in Digits
+         select digits).Optional();
+
+    private static readonly Parser<object> JsonNumber =
+        from minus in OptionalMinus
+        from integer in JsonInteger
+        from fraction in JsonFraction
+        from exponent in JsonExponent
+        select (object)false;
+
+    // Only strings matter to an exec form; every other JSON value is read to be rejected.
+    private static readonly Parser<object> JsonStringValue = JsonString.Select(s => (object)s);
+    private static readonly Parser<object> JsonTrue = Literal("true").Return((object)false);
+    private static readonly Parser<object> JsonFalse = Literal("false").Return((object)false);
+    private static readonly Parser<object> JsonNull = Literal("null").Return((object)false);
+
+    private static readonly Parser<object> JsonValue = Predict(c => c switch
+    {
+        '"' => JsonStringValue,
+        '{' => JsonObject,
+        '[' => JsonArrayValue,
+        't' => JsonTrue,
+        'f' => JsonFalse,
+        'n' => JsonNull,
+        '-' or (>= '0' and <= '9') => JsonNumber,
+        _ => null,
+    }, "JSON value");
+
+    private static readonly Parser<object> JsonTokenValue = JsonToken(JsonValue);
+    private static readonly Parser<string> JsonTokenString = JsonToken(JsonString);
+    private static readonly Parser<char> Colon = JsonToken(Parse.Char(':'));
+    private static readonly Parser<char> Comma = JsonToken(Parse.Char(','));
+    private static readonly Parser<char> CloseBrace = JsonToken(Parse.Char('}'));
+    private static readonly Parser<char> CloseBracket = JsonToken(Parse.Char(']'));
 
     private static readonly Parser<object> JsonMember =
-        from key in JsonToken(JsonString)
-        from colon in JsonToken(Parse.Char(':'))
-        from value in JsonToken(JsonValue)
+        from key in JsonTokenString
+        from colon in Colon
+        from value in JsonTokenValue
         select value;
+
+    private static readonly Parser<IOption<IEnumerable<object>>> JsonMembers = JsonMember.Delimited(Comma).Optional();
+    private static readonly Parser<IOption<IEnumerable<object>>> JsonItems = JsonTokenValue.Delimited(Comma).Optional();
 
     private static readonly Parser<object> JsonObject =
         from open in Parse.Char('{')
-        from members in JsonMember.DelimitedBy(JsonToken(Parse.Char(','))).Optional()
-        from close in JsonToken(Parse.Char('}'))
+        from members in JsonMembers
+        from close in CloseBrace
         select (object)false;
 
     private static readonly Parser<object> JsonArrayValue =
         from open in Parse.Char('[')
-        from items in JsonToken(JsonValue).DelimitedBy(JsonToken(Parse.Char(','))).Optional()
-        from close in JsonToken(Parse.Char(']'))
+        from items in JsonItems
+        from close in CloseBracket
         select (object)false;
 
+    private static readonly Parser<ITextSpan<object>> JsonValueSpan = JsonValue.Span();
+
     private static readonly Parser<JsonArrayItem> JsonElementParser =
-        from leading in JsonSpace.Many()
-        from value in JsonValue.Span()
+        from leading in JsonSpace
+        from value in JsonValueSpan
         select new JsonArrayItem(value.Value as string, value.Start.Pos, value.Length);
 
+    private static readonly Parser<IOption<IEnumerable<JsonArrayItem>>> TopLevelItems = JsonElementParser.Delimited(Comma).Optional();
+    private static readonly Parser<char> OpenBracket = Parse.Char('[');
+
     private static readonly Parser<IEnumerable<JsonArrayItem>> TopLevelArray =
-        from leading in JsonSpace.Many()
-        from open in Parse.Char('[')
-        from items in JsonElementParser.DelimitedBy(JsonToken(Parse.Char(','))).Optional()
-        from close in JsonToken(Parse.Char(']'))
+        from leading in JsonSpace
+        from open in OpenBracket
+        from items in TopLevelItems
+        from close in CloseBracket
         select items.GetOrElse([]);
 
     // Deeper nesting than this is not a command anyone writes; refusing it keeps the recursion bounded.
@@ -289,7 +385,7 @@ internal static class Grammar
         {
             return null;
         }
-        var result = TopLevelArray.TryParse(text);
+        var result = Run(TopLevelArray, text);
         return result.WasSuccessful ? result.Value.ToList() : null;
     }
 
@@ -323,6 +419,77 @@ internal static class Grammar
     }
 
     // ---- small combinators -----------------------------------------------------------------------------------
+
+    /// <summary>
+    /// A run of characters matching <paramref name="predicate"/>, read in one step: Sprache's per-character
+    /// parsers allocate for every character, which dominated the time spent parsing a large Dockerfile.
+    /// </summary>
+    private static Parser<string> Run(Func<char, bool> predicate, string description, int minimum = 1) => input =>
+    {
+        var source = input.Source;
+        var start = input.Position;
+        var end = start;
+        while (end < source.Length && predicate(source[end]))
+        {
+            end++;
+        }
+        if (end - start < minimum)
+        {
+            return Result.Failure<string>(input, description, []);
+        }
+        var rest = end == start ? input : input is SourceInput jumping ? jumping.AdvanceTo(end) : Advance(input, end - start);
+        return Result.Success(source[start..end], rest);
+    };
+
+    /// <summary>Exactly <paramref name="text"/>; Sprache's String parser allocates per character.</summary>
+    private static Parser<string> Literal(string text) => input =>
+        input.Source.AsSpan(input.Position).StartsWith(text, StringComparison.Ordinal)
+            ? Result.Success(text, input is SourceInput jumping ? jumping.AdvanceTo(input.Position + text.Length) : Advance(input, text.Length))
+            : Result.Failure<string>(input, text, []);
+
+    private static IInput Advance(IInput input, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            input = input.Advance();
+        }
+        return input;
+    }
+
+    /// <summary>Runs a parser over the whole of <paramref name="text"/>.</summary>
+    private static IResult<T> Run<T>(Parser<T> parser, string text) => parser(new SourceInput(text));
+
+    /// <summary>
+    /// Chooses the parser from the next character instead of trying alternatives in turn: a failed Sprache
+    /// alternative allocates its error, and a word tried four ways at every step allocated a great deal.
+    /// </summary>
+    private static Parser<T> Predict<T>(Func<char, Parser<T>?> choose, string expected) => input =>
+        !input.AtEnd && choose(input.Current) is { } parser ? parser(input) : Result.Failure<T>(input, expected, []);
+
+    /// <summary>One or more, like Sprache's AtLeastOnce, without building parsers while parsing.</summary>
+    private static Parser<IEnumerable<T>> Some<T>(this Parser<T> parser)
+    {
+        var many = parser.Many();
+        return input =>
+        {
+            var result = many(input);
+            return result.WasSuccessful && !ReferenceEquals(result.Remainder, input) && result.Value.Any()
+                ? result
+                : Result.Failure<IEnumerable<T>>(input, "expected at least one", []);
+        };
+    }
+
+    /// <summary>One or more items separated by <paramref name="separator"/>, built once.</summary>
+    private static Parser<IEnumerable<T>> Delimited<T>(this Parser<T> item, Parser<char> separator)
+    {
+        var tail = (from comma in separator
+                    from next in item
+                    select next).Many();
+        return
+            from head in item
+            from rest in tail
+            select rest.Prepend(head);
+    }
 
     /// <summary>Succeeds where <paramref name="parser"/> would, without consuming input.</summary>
     private static Parser<T> Peek<T>(this Parser<T> parser) => input =>
