@@ -1,0 +1,161 @@
+using System.Security.Cryptography;
+
+namespace Builder.Oci.Content;
+
+/// <summary>
+/// Writes one blob to a temp file in the layout's ingest directory. The temp file is held with a shared lock from
+/// creation until after the rename, which is how <see cref="OciLayoutStore.PruneAsync"/> (taking an exclusive lock)
+/// tells a live writer's file from one a crashed process left behind.
+/// </summary>
+internal sealed class LayoutContentWriter : IContentWriter
+{
+    private readonly OciLayoutStore _store;
+    private readonly string _algorithm;
+    private readonly string _tempPath;
+    private readonly FileStream _file;
+    private readonly IncrementalHash _hash;
+    private readonly HashingWriteStream _stream;
+    private State _state;
+
+    private LayoutContentWriter(OciLayoutStore store, string algorithm, string tempPath, FileStream file)
+    {
+        _store = store;
+        _algorithm = algorithm;
+        _tempPath = tempPath;
+        _file = file;
+        _hash = Digest.CreateHash(algorithm);
+        _stream = new HashingWriteStream(file, _hash);
+    }
+
+    private enum State
+    {
+        Open,
+        Committed,
+        Failed,
+        Disposed,
+    }
+
+    public Stream Stream => _state == State.Open ? _stream : throw new InvalidOperationException("the content writer is no longer open");
+
+    public long Written => _stream.Written;
+
+    internal static LayoutContentWriter Create(OciLayoutStore store, string algorithm)
+    {
+        Digest.CreateHash(algorithm).Dispose(); // rejects unsupported algorithms before touching the disk
+        for (var attempt = 0; ; attempt++)
+        {
+            var path = Path.Combine(store.IngestDirectory, $"{Guid.NewGuid():N}{OciLayoutStore.IngestSuffix}");
+            FileStream? file = null;
+            try
+            {
+                // FileShare.Read takes a shared flock: readers and this writer coexist, prune's exclusive probe fails.
+                file = new FileStream(path, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    Share = FileShare.Read,
+                    BufferSize = 1 << 16,
+                });
+                // A prune may have taken the file between its creation and our lock; then it is gone: start again.
+                if (File.Exists(path))
+                {
+                    return new LayoutContentWriter(store, algorithm, path, file);
+                }
+            }
+            catch (IOException) when (attempt < 8)
+            {
+            }
+            file?.Dispose();
+        }
+    }
+
+    public async Task<Descriptor> CommitAsync(string mediaType, Digest? expected, long? expectedSize, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(mediaType);
+        if (_state != State.Open)
+        {
+            throw new InvalidOperationException($"the content writer cannot commit: it is {_state.ToString().ToLowerInvariant()}");
+        }
+        if (expected is { } wanted && wanted.Algorithm != _algorithm)
+        {
+            throw new ArgumentException($"expected digest {wanted} does not use this writer's algorithm {_algorithm}", nameof(expected));
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        var size = _stream.Written;
+        var actual = Digest.FromHash(_algorithm, _hash.GetHashAndReset());
+        if (expectedSize is { } wantedSize && wantedSize != size)
+        {
+            Fail();
+            throw ContentVerificationException.SizeMismatch(wantedSize, size, actual);
+        }
+        if (expected is { } wantedDigest && wantedDigest != actual)
+        {
+            Fail();
+            throw ContentVerificationException.DigestMismatch(wantedDigest, actual, size);
+        }
+
+        var target = _store.BlobPath(actual);
+        try
+        {
+            if (File.Exists(target))
+            {
+                // Same digest, same bytes: the blob is already there.
+                Discard();
+            }
+            else
+            {
+                _file.Flush(flushToDisk: true);
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                // rename(2): atomic, and a concurrent writer of the same digest replaces identical bytes.
+                File.Move(_tempPath, target, overwrite: true);
+                _file.Dispose();
+            }
+        }
+        catch
+        {
+            Fail();
+            throw;
+        }
+        _state = State.Committed;
+        return new Descriptor(mediaType, actual, size);
+    }
+
+    private void Fail()
+    {
+        Discard();
+        _state = State.Failed;
+    }
+
+    private void Discard()
+    {
+        // Delete while still holding the lock, so no prune can mistake the file for an abandoned one meanwhile.
+        try
+        {
+            File.Delete(_tempPath);
+        }
+        finally
+        {
+            _file.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_state == State.Open)
+        {
+            Discard();
+        }
+        if (_state != State.Disposed)
+        {
+            _hash.Dispose();
+            _state = State.Disposed;
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
