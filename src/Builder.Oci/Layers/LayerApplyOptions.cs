@@ -1,0 +1,36 @@
+namespace Builder.Oci.Layers;
+
+/// <summary>A file's owner as numeric ids.</summary>
+public readonly record struct LayerOwner(long UserId, long GroupId);
+
+/// <summary>How <see cref="LayerApplier"/> extracts a layer.</summary>
+public sealed record LayerApplyOptions
+{
+    /// <summary>
+    /// Maps each entry's owner before chown (e.g. into a subordinate id range). Null: as root, entries keep
+    /// the tar's ids; otherwise they stay owned by the current user.
+    /// </summary>
+    public Func<LayerOwner, LayerOwner>? MapOwner { get; init; }
+
+    /// <summary>
+    /// When mknod of a character or block device is not permitted (no CAP_MKNOD, as in a user namespace):
+    /// true skips the device and reports it in <see cref="LayerApplyResult.Warnings"/>, as rootless docker and
+    /// podman do; false fails the layer.
+    /// </summary>
+    public bool SkipDevicesWhenNotPermitted { get; init; } = true;
+}
+
+/// <summary>What applying a layer did.</summary>
+public sealed record LayerApplyResult(long Entries, IReadOnlyList<LayerApplyWarning> Warnings);
+
+/// <summary>Something applied only in part: a device not created, an xattr the file system refused.</summary>
+public sealed record LayerApplyWarning(string EntryName, string Message);
+
+/// <summary>A layer entry refused because applying it would reach outside the target directory.</summary>
+public sealed class UnsafeLayerEntryException(string entryName, string reason)
+    : IOException($"layer entry \"{entryName}\" refused: {reason}")
+{
+    public string EntryName { get; } = entryName;
+
+    public string Reason { get; } = reason;
+}

@@ -1,0 +1,315 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Builder.Oci.Layers;
+
+/// <summary>
+/// The few libc calls .NET does not expose: statx (inode, device, owner, rdev), xattrs, mknod, lchown,
+/// utimensat without following symlinks, hard links. Path-based calls never follow the final symlink.
+/// </summary>
+internal static partial class LibC
+{
+    // The runtime maps "libc" to the C library's real soname on Linux.
+    private const string Lib = "libc";
+
+    public const uint S_IFMT = 0xF000;
+    public const uint S_IFSOCK = 0xC000;
+    public const uint S_IFLNK = 0xA000;
+    public const uint S_IFREG = 0x8000;
+    public const uint S_IFBLK = 0x6000;
+    public const uint S_IFDIR = 0x4000;
+    public const uint S_IFCHR = 0x2000;
+    public const uint S_IFIFO = 0x1000;
+
+    public const int EPERM = 1;
+    public const int ENOENT = 2;
+    public const int EACCES = 13;
+    public const int EEXIST = 17;
+    public const int ENOTDIR = 20;
+    public const int EINVAL = 22;
+    public const int ERANGE = 34;
+    public const int ENODATA = 61;
+    public const int EOPNOTSUPP = 95;
+
+    private const int AT_FDCWD = -100;
+    private const int AT_SYMLINK_NOFOLLOW = 0x100;
+    private const int AT_EMPTY_PATH = 0x1000;
+    private const uint STATX_BASIC_STATS = 0x7FF;
+
+    private const int O_RDONLY = 0;
+    private const int O_WRONLY = 1;
+    private const int O_CREAT = 0x40;
+    private const int O_EXCL = 0x80;
+    private const int O_CLOEXEC = 0x80000;
+
+    // O_NOFOLLOW is one of the few flags whose value differs between architectures.
+    private static int O_NOFOLLOW => RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm or Architecture.Ppc64le
+        ? 0x8000
+        : 0x20000;
+
+    public static bool IsRoot => geteuid() == 0;
+
+    /// <summary>lstat: the entry itself, never a symlink's target; null when it does not exist.</summary>
+    public static unsafe FileStatus? LStat(string path)
+    {
+        var buffer = stackalloc byte[256];
+        if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, buffer) == 0)
+        {
+            return FileStatus.FromStatx(buffer);
+        }
+        var errno = Marshal.GetLastPInvokeError();
+        return errno is ENOENT or ENOTDIR ? null : throw Error(errno, "stat", path);
+    }
+
+    public static unsafe FileStatus FStat(SafeFileHandle handle, string pathForErrors)
+    {
+        var buffer = stackalloc byte[256];
+        var added = false;
+        handle.DangerousAddRef(ref added);
+        try
+        {
+            return statx((int)handle.DangerousGetHandle(), string.Empty, AT_EMPTY_PATH, STATX_BASIC_STATS, buffer) == 0
+                ? FileStatus.FromStatx(buffer)
+                : throw Error(Marshal.GetLastPInvokeError(), "stat", pathForErrors);
+        }
+        finally
+        {
+            handle.DangerousRelease();
+        }
+    }
+
+    /// <summary>Opens a file for reading without following a symlink in its last component.</summary>
+    public static SafeFileHandle OpenReadNoFollow(string path)
+    {
+        var fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+        return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : throw Error(Marshal.GetLastPInvokeError(), "open", path);
+    }
+
+    /// <summary>Creates a new file (never an existing one, never through a final symlink), owner-only until chmod.</summary>
+    public static SafeFileHandle CreateExclusive(string path)
+    {
+        var fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0x180);
+        return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : throw Error(Marshal.GetLastPInvokeError(), "create", path);
+    }
+
+    public static string ReadLink(string path)
+    {
+        var size = 256;
+        while (true)
+        {
+            var buffer = new byte[size];
+            var n = (long)readlink(path, buffer, buffer.Length);
+            if (n < 0)
+            {
+                throw Error(Marshal.GetLastPInvokeError(), "readlink", path);
+            }
+            if (n < buffer.Length)
+            {
+                return System.Text.Encoding.UTF8.GetString(buffer, 0, (int)n);
+            }
+            size *= 4;
+        }
+    }
+
+    public static void MakeDirectory(string path, uint mode) => Check(mkdir(path, mode), "mkdir", path);
+
+    public static void Symlink(string target, string path) => Check(symlink(target, path), "symlink", path);
+
+    public static void HardLink(string existing, string path) => Check(link(existing, path), "link", path);
+
+    public static void Unlink(string path) => Check(unlink(path), "unlink", path);
+
+    public static void RemoveDirectory(string path) => Check(rmdir(path), "rmdir", path);
+
+    /// <summary>mknod; returns the errno instead of throwing so callers can decide what "not permitted" means.</summary>
+    public static int TryMakeNode(string path, uint typeAndMode, long major, long minor)
+    {
+        var dev = MakeDev((ulong)major, (ulong)minor);
+        return mknod(path, typeAndMode, dev) == 0 ? 0 : Marshal.GetLastPInvokeError();
+    }
+
+    public static void LChown(string path, long uid, long gid) => Check(lchown(path, (uint)uid, (uint)gid), "chown", path);
+
+    public static void Chmod(string path, uint mode) => Check(chmod(path, mode), "chmod", path);
+
+    public static unsafe void SetTimes(string path, long seconds, long nanoseconds)
+    {
+        var times = stackalloc long[4] { seconds, nanoseconds, seconds, nanoseconds };
+        Check(utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW), "set times on", path);
+    }
+
+    /// <summary>lsetxattr; returns the errno (0 on success) so callers can report unsupported attributes.</summary>
+    public static int TrySetXattr(string path, string name, byte[] value) =>
+        lsetxattr(path, name, value, value.Length, 0) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>The extended attributes of an entry (not of a symlink's target), names in ordinal order.</summary>
+    public static SortedDictionary<string, byte[]> ListXattrs(string path)
+    {
+        var result = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+        var size = (long)llistxattr(path, null, 0);
+        if (size < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            return errno is EOPNOTSUPP ? result : throw Error(errno, "list xattrs of", path);
+        }
+        while (size > 0)
+        {
+            var names = new byte[size];
+            var n = (long)llistxattr(path, names, names.Length);
+            if (n < 0 && Marshal.GetLastPInvokeError() == ERANGE)
+            {
+                size = (long)llistxattr(path, null, 0);
+                continue;
+            }
+            if (n < 0)
+            {
+                throw Error(Marshal.GetLastPInvokeError(), "list xattrs of", path);
+            }
+            var start = 0;
+            for (var i = 0; i < n; i++)
+            {
+                if (names[i] != 0)
+                {
+                    continue;
+                }
+                var name = System.Text.Encoding.UTF8.GetString(names, start, i - start);
+                start = i + 1;
+                if (GetXattr(path, name) is { } value)
+                {
+                    result[name] = value;
+                }
+            }
+            break;
+        }
+        return result;
+    }
+
+    private static byte[]? GetXattr(string path, string name)
+    {
+        while (true)
+        {
+            var size = (long)lgetxattr(path, name, null, 0);
+            if (size < 0)
+            {
+                var errno = Marshal.GetLastPInvokeError();
+                return errno == ENODATA ? null : throw Error(errno, $"read xattr {name} of", path);
+            }
+            var value = new byte[size];
+            var n = (long)lgetxattr(path, name, value, value.Length);
+            if (n >= 0)
+            {
+                return n == size ? value : value[..(int)n];
+            }
+            var retry = Marshal.GetLastPInvokeError();
+            if (retry != ERANGE)
+            {
+                return retry == ENODATA ? null : throw Error(retry, $"read xattr {name} of", path);
+            }
+        }
+    }
+
+    public static IOException Error(int errno, string operation, string path) =>
+        new($"cannot {operation} {path}: {Marshal.GetPInvokeErrorMessage(errno)}") { HResult = errno };
+
+    private static void Check(int result, string operation, string path)
+    {
+        if (result != 0)
+        {
+            throw Error(Marshal.GetLastPInvokeError(), operation, path);
+        }
+    }
+
+    // glibc's makedev/major/minor encoding of a 64-bit dev_t.
+    private static ulong MakeDev(ulong major, ulong minor) =>
+        ((major & 0xFFFFF000) << 32) | ((major & 0xFFF) << 8) | ((minor & 0xFFFFFF00) << 12) | (minor & 0xFF);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags, uint mode);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint readlink(string path, [Out] byte[] buffer, nint size);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int mkdir(string path, uint mode);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int symlink(string target, string path);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int link(string existing, string path);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int unlink(string path);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int rmdir(string path);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int mknod(string path, uint mode, ulong dev);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int lchown(string path, uint uid, uint gid);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int chmod(string path, uint mode);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int utimensat(int dirfd, string path, long* times, int flags);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int lsetxattr(string path, string name, byte[] value, nint size, int flags);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint lgetxattr(string path, string name, [Out] byte[]? value, nint size);
+
+    [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint llistxattr(string path, [Out] byte[]? list, nint size);
+
+    [LibraryImport(Lib)]
+    private static partial uint geteuid();
+}
+
+/// <summary>The parts of <c>struct statx</c> a layer needs.</summary>
+internal readonly record struct FileStatus(
+    uint Mode,
+    long Uid,
+    long Gid,
+    long Size,
+    ulong Inode,
+    uint Links,
+    uint DeviceMajor,
+    uint DeviceMinor,
+    uint RdevMajor,
+    uint RdevMinor,
+    long MtimeSeconds,
+    uint MtimeNanoseconds)
+{
+    public uint Type => Mode & LibC.S_IFMT;
+
+    public bool IsDirectory => Type == LibC.S_IFDIR;
+
+    public bool IsSymlink => Type == LibC.S_IFLNK;
+
+    public bool IsRegular => Type == LibC.S_IFREG;
+
+    /// <summary>Permission bits plus setuid, setgid and sticky.</summary>
+    public uint Permissions => Mode & 0xFFF;
+
+    // struct statx is the same on every Linux architecture, unlike struct stat.
+    public static unsafe FileStatus FromStatx(byte* b) => new(
+        Mode: *(ushort*)(b + 28),
+        Uid: *(uint*)(b + 20),
+        Gid: *(uint*)(b + 24),
+        Size: *(long*)(b + 40),
+        Inode: *(ulong*)(b + 32),
+        Links: *(uint*)(b + 16),
+        DeviceMajor: *(uint*)(b + 136),
+        DeviceMinor: *(uint*)(b + 140),
+        RdevMajor: *(uint*)(b + 128),
+        RdevMinor: *(uint*)(b + 132),
+        MtimeSeconds: *(long*)(b + 112),
+        MtimeNanoseconds: *(uint*)(b + 120));
+}
