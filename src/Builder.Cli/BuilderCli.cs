@@ -14,6 +14,10 @@ public static class BuilderCli
             ParseCommand.Create(io),
             GraphCommand.Create(io),
         };
+        foreach (var command in ImageCommands.Create(io))
+        {
+            root.Subcommands.Add(command);
+        }
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
@@ -38,9 +42,25 @@ public static class BuilderCli
             io.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.Usage;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ImageNotFoundException
+            or Oci.Images.PlatformNotFoundException or Oci.Layers.UnsafeLayerEntryException)
         {
             io.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (OperationCanceledException)
+        {
+            io.Error.WriteLine("error: canceled");
+            return ExitCodes.Failure;
+        }
+        catch (Exception e)
+        {
+            // A bug, not a user error: say so, and show where with BUILDER_DEBUG=1.
+            io.Error.WriteLine($"error: internal error: {e.GetType().Name}: {e.Message}");
+            if (Environment.GetEnvironmentVariable("BUILDER_DEBUG") is "1" or "true")
+            {
+                io.Error.WriteLine(e.ToString());
+            }
             return ExitCodes.Failure;
         }
     }

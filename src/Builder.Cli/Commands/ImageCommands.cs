@@ -1,0 +1,204 @@
+using System.CommandLine;
+using System.Text.Json;
+using Builder.Oci;
+using Builder.Oci.Archives;
+using Builder.Oci.Content;
+using Builder.Oci.Images;
+using Builder.Oci.Layers;
+using Builder.Oci.References;
+using Builder.Cli.Rendering;
+
+namespace Builder.Cli.Commands;
+
+/// <summary>The verbs over the local image store: import, images, inspect, save, load, rmi, prune.</summary>
+internal static class ImageCommands
+{
+    public static IEnumerable<Command> Create(CliIo io) => [Import(io), Images(io), Inspect(io), Save(io), Load(io), Rmi(io), Prune(io)];
+
+    private static Command Import(CliIo io)
+    {
+        var source = new Argument<string>("ROOTFS") { Description = "A root filesystem: a directory, or a tar (.tar, .tar.gz, .tar.zst)" };
+        var tag = new Option<string>("--tag", "-t") { Description = "Name for the new image", Required = true };
+        var platform = new Option<string?>("--platform") { Description = "The image's platform (default: this machine's)" };
+        var command = new Command("import", "Make a one-layer base image from a root filesystem") { source, tag, platform };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var name = ParseReference(result.GetValue(tag)!);
+            var path = result.GetValue(source)!;
+            if (!Directory.Exists(path) && !File.Exists(path))
+            {
+                throw new FileNotFoundException($"{path}: no such file or directory");
+            }
+            var images = await LocalImages.OpenAsync(cancellationToken);
+            var options = new LayerWriterOptions { SourceDateEpoch = LayerWriterOptions.SourceDateEpochFromEnvironment() };
+            var created = options.SourceDateEpoch ?? DateTimeOffset.UtcNow;
+            var manifest = await ImageImport.ImportRootfsAsync(images.Store, path, ParsePlatform(result.GetValue(platform)), created, options, cancellationToken);
+            await images.Store.SetAsync(name, manifest.Descriptor, cancellationToken);
+            io.Out.WriteLine(manifest.Value.Config.Digest);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Images(CliIo io)
+    {
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Only image IDs" };
+        var command = new Command("images", "List the images in the local store") { quiet };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var images = await LocalImages.OpenAsync(cancellationToken);
+            var rows = new List<string[]>();
+            foreach (var tagged in (await images.Store.ListAsync(cancellationToken)).OrderBy(t => t.Name, StringComparer.Ordinal))
+            {
+                var reference = ImageReference.Parse(tagged.Name);
+                var image = await StoredImage.LoadAsync(images.Store, tagged.Target, null, cancellationToken);
+                var size = image.Layers.Sum(l => l.Descriptor.Size) + image.Config.Descriptor.Size;
+                rows.Add([reference.FamiliarName, reference.Tag ?? "<none>", LocalImages.ShortId(image.Id),
+                    LocalImages.HumanAge(image.Config.Value.Created?.Value), LocalImages.HumanSize(size)]);
+            }
+            if (result.GetValue(quiet))
+            {
+                foreach (var id in rows.Select(r => r[2]).Distinct())
+                {
+                    io.Out.WriteLine(id);
+                }
+                return ExitCodes.Ok;
+            }
+            Table.Write(io.Out, ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], rows);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Inspect(CliIo io)
+    {
+        var reference = new Argument<string>("IMAGE") { Description = "Image name or ID" };
+        var platform = new Option<string?>("--platform") { Description = "Which image of a multi-platform index" };
+        var command = new Command("inspect", "Show an image's manifest and config as JSON") { reference, platform };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var images = await LocalImages.OpenAsync(cancellationToken);
+            var (name, target) = await images.FindAsync(result.GetValue(reference)!, cancellationToken);
+            var image = await StoredImage.LoadAsync(images.Store, target, OptionalPlatform(result.GetValue(platform)), cancellationToken);
+            using var buffer = new MemoryStream();
+            using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+            {
+                json.WriteStartObject();
+                json.WriteString("Name", name?.ToString());
+                json.WriteString("Id", image.Id.ToString());
+                json.WriteString("Digest", image.Descriptor.Digest.ToString());
+                json.WriteString("MediaType", image.Descriptor.MediaType);
+                json.WriteNumber("Size", image.Layers.Sum(l => l.Descriptor.Size));
+                json.WritePropertyName("Manifest");
+                json.WriteRawValue(image.Manifest.Bytes.Span);
+                json.WritePropertyName("Config");
+                json.WriteRawValue(image.Config.Bytes.Span);
+                json.WriteEndObject();
+            }
+            io.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.ToArray()));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Save(CliIo io)
+    {
+        var reference = new Argument<string>("IMAGE") { Description = "Image name or ID" };
+        var output = new Option<string>("--output", "-o") { Description = "The archive to write", Required = true };
+        var format = new Option<string>("--format") { Description = "docker (what docker load reads) or oci", DefaultValueFactory = _ => "docker" };
+        format.AcceptOnlyFromAmong("docker", "oci");
+        var platform = new Option<string?>("--platform") { Description = "Which image of a multi-platform index" };
+        var command = new Command("save", "Write an image to a tar archive") { reference, output, format, platform };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var images = await LocalImages.OpenAsync(cancellationToken);
+            var (name, target) = await images.FindAsync(result.GetValue(reference)!, cancellationToken);
+            var image = await StoredImage.LoadAsync(images.Store, target, OptionalPlatform(result.GetValue(platform)), cancellationToken);
+            var archiveFormat = result.GetValue(format) == "oci" ? ArchiveFormat.Oci : ArchiveFormat.Docker;
+            await ImageExport.WriteTarFileAsync(image, name, archiveFormat, result.GetValue(output)!, cancellationToken);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Load(CliIo io)
+    {
+        var input = new Option<string>("--input", "-i") { Description = "An OCI or docker archive (tar, or an unpacked directory)", Required = true };
+        var command = new Command("load", "Load images from an OCI or docker archive") { input };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var images = await LocalImages.OpenAsync(cancellationToken);
+            foreach (var loaded in await ImageImport.LoadAsync(images.Store, result.GetValue(input)!, cancellationToken))
+            {
+                if (loaded.Name is { } name)
+                {
+                    await images.Store.SetAsync(name, loaded.Target, cancellationToken);
+                    io.Out.WriteLine($"Loaded image: {name.FamiliarString}");
+                }
+                else
+                {
+                    io.Out.WriteLine($"Loaded image ID: {loaded.Target.Digest} (untagged: it is kept until the next prune)");
+                }
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Rmi(CliIo io)
+    {
+        var references = new Argument<string[]>("IMAGE") { Description = "Image names", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("rmi", "Remove image names (the content goes at the next prune)") { references };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var images = await LocalImages.OpenAsync(cancellationToken);
+            var failed = false;
+            foreach (var text in result.GetValue(references)!)
+            {
+                try
+                {
+                    var (name, _) = await images.FindAsync(text, cancellationToken);
+                    await images.Store.RemoveAsync(name!, cancellationToken);
+                    io.Out.WriteLine($"Untagged: {name!.FamiliarString}");
+                }
+                catch (ImageNotFoundException e)
+                {
+                    io.Error.WriteLine($"error: {e.Message}");
+                    failed = true;
+                }
+            }
+            return failed ? ExitCodes.Failure : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Prune(CliIo io)
+    {
+        var command = new Command("prune", "Delete content no image name refers to");
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var images = await LocalImages.OpenAsync(cancellationToken);
+            var pruned = await images.Store.PruneAsync(new PruneOptions(), cancellationToken);
+            io.Out.WriteLine($"Deleted {pruned.RemovedBlobs.Count} blobs, reclaimed {LocalImages.HumanSize(pruned.BytesFreed)}");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static ImageReference ParseReference(string text) =>
+        ImageReference.TryParse(text, out var reference, out var error) ? reference : throw new UsageException(error);
+
+    public static Platform ParsePlatform(string? text) => OptionalPlatform(text) ?? Platform.Host;
+
+    public static Platform? OptionalPlatform(string? text)
+    {
+        try
+        {
+            return text is null ? null : Platform.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+}
