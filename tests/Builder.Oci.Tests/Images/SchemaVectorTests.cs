@@ -45,6 +45,7 @@ public sealed class SchemaVectorTests
         Assert.Equal(81, Vectors.Count);
         Assert.Equal(81, agreeing);
         Assert.Equal(77, schemaAlone.Count);
+        Assert.Equal(4, Vectors.Count(v => v.BeyondSchema is not null));
         Assert.All(Vectors.Except(schemaAlone), v => Assert.NotNull(v.BeyondSchema));
     }
 }
