@@ -3,20 +3,26 @@ using System.Text.Json.Serialization;
 
 namespace Builder.Oci;
 
-/// <summary>An OCI platform (<c>linux/amd64</c>, <c>linux/arm/v7</c>), normalised as containerd does.</summary>
+/// <summary>
+/// An OCI platform (<c>linux/amd64</c>, <c>linux/arm/v7</c>), normalised as containerd does. Written in the Go
+/// struct's member order (architecture, os, os.version, os.features, variant), as docker and BuildKit write it.
+/// </summary>
 public sealed record Platform(
-    [property: JsonPropertyName("os")] string Os,
-    [property: JsonPropertyName("architecture")] string Architecture)
+    [property: JsonPropertyName("os"), JsonPropertyOrder(1)] string Os,
+    [property: JsonPropertyName("architecture"), JsonPropertyOrder(0)] string Architecture)
 {
     [JsonPropertyName("variant")]
+    [JsonPropertyOrder(4)]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Variant { get; init; }
 
     [JsonPropertyName("os.version")]
+    [JsonPropertyOrder(2)]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? OsVersion { get; init; }
 
     [JsonPropertyName("os.features")]
+    [JsonPropertyOrder(3)]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<string>? OsFeatures { get; init; }
 

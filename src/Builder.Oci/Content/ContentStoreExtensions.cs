@@ -5,6 +5,9 @@ namespace Builder.Oci.Content;
 /// <summary>Conveniences over the narrow store roles: whole-stream ingest and small JSON blobs.</summary>
 public static class ContentStoreExtensions
 {
+    /// <summary>The largest blob <see cref="ReadBlobAsync"/> reads into memory; layers are streamed, never read whole.</summary>
+    public const long MaxInMemoryBlobSize = 16 << 20;
+
     /// <summary>A writer that hashes with sha256.</summary>
     public static Task<IContentWriter> OpenWriterAsync(this IContentIngester ingester, CancellationToken cancellationToken) =>
         ingester.OpenWriterAsync(Digest.Sha256, cancellationToken);
@@ -43,7 +46,10 @@ public static class ContentStoreExtensions
     /// </summary>
     public static async Task<byte[]> ReadBlobAsync(this IContentProvider provider, Descriptor descriptor, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(descriptor.Size, Array.MaxLength, nameof(descriptor));
+        if (descriptor.Size is < 0 or > MaxInMemoryBlobSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(descriptor), $"blob {descriptor.Digest} is {descriptor.Size} bytes: read it as a stream, not into memory");
+        }
         await using var stream = await provider.OpenReadAsync(descriptor.Digest, cancellationToken).ConfigureAwait(false);
         var buffer = new byte[descriptor.Size];
         var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);

@@ -41,8 +41,9 @@ public sealed record ImageConfig
     [JsonPropertyName("history")]
     public IReadOnlyList<HistoryEntry>? History { get; init; }
 
+    // Settable because System.Text.Json cannot fill extension data through an init accessor.
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? ExtensionData { get; init; }
+    public IDictionary<string, JsonElement>? ExtensionData { get; set; }
 
     /// <summary>The platform this image runs on.</summary>
     [JsonIgnore]
@@ -108,8 +109,9 @@ public sealed record ContainerConfig
     [JsonPropertyName("Shell")]
     public IReadOnlyList<string>? Shell { get; init; }
 
+    // Settable because System.Text.Json cannot fill extension data through an init accessor.
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? ExtensionData { get; init; }
+    public IDictionary<string, JsonElement>? ExtensionData { get; set; }
 }
 
 /// <summary>Docker's HEALTHCHECK settings; durations are Go durations (nanoseconds) on the wire.</summary>
@@ -138,21 +140,27 @@ public sealed record HealthcheckConfig
     [JsonPropertyName("Retries")]
     public int? Retries { get; init; }
 
+    // Settable because System.Text.Json cannot fill extension data through an init accessor.
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? ExtensionData { get; init; }
+    public IDictionary<string, JsonElement>? ExtensionData { get; set; }
 }
 
 /// <summary>The layers of the image's root filesystem, by uncompressed digest (diff id), bottom first.</summary>
-public sealed record RootFs(
-    [property: JsonPropertyName("type")] string Type,
-    [property: JsonPropertyName("diff_ids")] IReadOnlyList<Digest> DiffIds)
+public sealed record RootFs
 {
     public const string LayersType = "layers";
 
-    [JsonExtensionData]
-    public IDictionary<string, JsonElement>? ExtensionData { get; init; }
+    [JsonPropertyName("type")]
+    public required string Type { get; init; }
 
-    public static RootFs Layers(IReadOnlyList<Digest> diffIds) => new(LayersType, diffIds);
+    [JsonPropertyName("diff_ids")]
+    public required IReadOnlyList<Digest> DiffIds { get; init; }
+
+    // Settable because System.Text.Json cannot fill extension data through an init accessor.
+    [JsonExtensionData]
+    public IDictionary<string, JsonElement>? ExtensionData { get; set; }
+
+    public static RootFs Layers(IReadOnlyList<Digest> diffIds) => new() { Type = LayersType, DiffIds = diffIds };
 }
 
 /// <summary>One step of the image's history; <see cref="EmptyLayer"/> steps added no layer.</summary>
@@ -175,6 +183,7 @@ public sealed record HistoryEntry
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool EmptyLayer { get; init; }
 
+    // Settable because System.Text.Json cannot fill extension data through an init accessor.
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? ExtensionData { get; init; }
+    public IDictionary<string, JsonElement>? ExtensionData { get; set; }
 }

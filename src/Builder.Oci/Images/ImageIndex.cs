@@ -24,8 +24,9 @@ public sealed record ImageIndex
     [JsonPropertyName("annotations")]
     public IReadOnlyDictionary<string, string>? Annotations { get; init; }
 
+    // Settable because System.Text.Json cannot fill extension data through an init accessor.
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? ExtensionData { get; init; }
+    public IDictionary<string, JsonElement>? ExtensionData { get; set; }
 
     public static ImageIndex Oci(IReadOnlyList<Descriptor> manifests) =>
         new() { MediaType = MediaTypes.OciIndex, Manifests = manifests };

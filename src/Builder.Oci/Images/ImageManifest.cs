@@ -31,8 +31,9 @@ public sealed record ImageManifest
     [JsonPropertyName("annotations")]
     public IReadOnlyDictionary<string, string>? Annotations { get; init; }
 
+    // Settable because System.Text.Json cannot fill extension data through an init accessor.
     [JsonExtensionData]
-    public IDictionary<string, JsonElement>? ExtensionData { get; init; }
+    public IDictionary<string, JsonElement>? ExtensionData { get; set; }
 
     /// <summary>An OCI manifest for a config and its layers.</summary>
     public static ImageManifest Oci(Descriptor config, IReadOnlyList<Descriptor> layers) =>

@@ -4,13 +4,17 @@ using System.Text.Json.Serialization;
 namespace Builder.Oci.Images;
 
 /// <summary>The <c>oci-layout</c> file at the root of an OCI image layout.</summary>
-public sealed record OciLayout([property: JsonPropertyName("imageLayoutVersion")] string ImageLayoutVersion)
+public sealed record OciLayout
 {
     public const string FileName = "oci-layout";
     public const string CurrentVersion = "1.0.0";
 
-    [JsonExtensionData]
-    public IDictionary<string, JsonElement>? ExtensionData { get; init; }
+    [JsonPropertyName("imageLayoutVersion")]
+    public required string ImageLayoutVersion { get; init; }
 
-    public static OciLayout Current { get; } = new(CurrentVersion);
+    // Settable because System.Text.Json cannot fill extension data through an init accessor.
+    [JsonExtensionData]
+    public IDictionary<string, JsonElement>? ExtensionData { get; set; }
+
+    public static OciLayout Current { get; } = new() { ImageLayoutVersion = CurrentVersion };
 }
