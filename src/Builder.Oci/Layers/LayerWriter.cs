@@ -52,7 +52,8 @@ public static class LayerWriter
     {
         options ??= new LayerWriterOptions();
         var root = Path.GetFullPath(directory);
-        if (LibC.LStat(root) is not { IsDirectory: true })
+        // The root itself may be reached through a symlink (the caller chose it); entries below never are.
+        if (!Directory.Exists(root))
         {
             throw new DirectoryNotFoundException($"{directory} is not a directory");
         }
@@ -89,9 +90,14 @@ public static class LayerWriter
         {
             var path = Path.Join(directory, name);
             var relative = LayerPaths.Join(prefix, name);
-            // Gone between listing and stat: it is not part of the tree any more.
             if (LibC.LStat(path) is not { } status)
             {
+                // .NET decodes names as UTF-8; a name that is not cannot be opened again, and must not vanish silently.
+                if (name.Contains('\uFFFD'))
+                {
+                    throw new IOException($"cannot archive a file in {directory}: its name is not valid UTF-8 ({name})");
+                }
+                // Gone between listing and stat: it is not part of the tree any more.
                 continue;
             }
             var type = status.Type switch

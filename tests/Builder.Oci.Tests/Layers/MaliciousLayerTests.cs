@@ -27,7 +27,7 @@ public sealed class MaliciousLayerTests : IDisposable
 
     /// <summary>Everything next to and inside the sentinel, with sizes, link counts and times: what an escape would change.</summary>
     private string Outside() =>
-        Tools.Run("find", _temp.Path, "-path", _target, "-prune", "-o", "-printf", "%P %y %s %n %T@ %l\n");
+        Tools.Run("find", _temp.Path, "-path", _target, "-prune", "-o", "-printf", "%P %y %m %u:%g %s %n %T@ %l\n");
 
     private static Func<TarEntry> File(string name, string content = "x") => () =>
         new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content)) };
@@ -124,6 +124,18 @@ public sealed class MaliciousLayerTests : IDisposable
     public Task A_directory_replaced_by_an_escaping_symlink_is_not_followed() =>
         AssertUnsafe("a/secret", "points outside the target",
             Dir("a/"), File("a/inside"), Symlink("a", _sentinel), File("a/secret", "overwritten"));
+
+    [Fact]
+    public async Task A_directory_replaced_by_a_symlink_later_in_the_layer_does_not_pass_its_mode_outside()
+    {
+        Func<TarEntry> OpenDir(string name) => () => new PaxTarEntry(TarEntryType.Directory, name) { Mode = (UnixFileMode)0x1FF };
+
+        await LayerApplier.ApplyAsync(Tar([OpenDir("a/"), OpenDir("b/"), OpenDir("b/keep/"), Symlink("a", _sentinel), Symlink("b", "../sentinel")]),
+            _target, null, CancellationToken.None);
+
+        Assert.Equal(_sentinel, new FileInfo(Path.Combine(_target, "a")).LinkTarget);
+        Assert.Equal(_sentinelBefore, Outside());
+    }
 
     [Fact]
     public Task A_symlink_created_through_an_escaping_symlink_is_refused() =>
