@@ -9,8 +9,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
-work=${WORK:-$(mktemp -d /tmp/layer-vs-tar.XXXXXX)}
-mkdir -p "$work"
+if [ -n "${WORK:-}" ]; then
+  work=$WORK; mkdir -p "$work"
+else
+  work=$(mktemp -d /tmp/layer-vs-tar.XXXXXX); trap 'rm -rf "$work"' EXIT
+fi
 
 dotnet build -c Release bench/Builder.Benchmarks -nologo -v q >/dev/null
 dll=bench/Builder.Benchmarks/bin/Release/net10.0/Builder.Benchmarks.dll
@@ -49,7 +52,7 @@ gzip -t "$work/ours.tar.gz"
 median_ms() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 base_ms=$(median_ms "${times[1]}")
 printf 'tree: %.1f MB in %d files; %d cores; %d runs each, median wall-clock time\n' "$(awk "BEGIN { print $bytes / 1e6 }")" "$files" "$(nproc)" "$runs"
-printf '%-26s %9s %8s %10s %7s %14s\n' tool "median s" "MB/s" "output MB" ratio "vs tar|gzip -6"
+printf '%-26s %9s %8s %10s %7s %14s\n' tool "median s" "MB/s" "output MB" "in/out" "vs tar|gzip -6"
 for i in "${!commands[@]}"; do
   ms=$(median_ms "${times[$i]}")
   size=$(stat -c %s "${outputs[$i]}")
@@ -59,4 +62,4 @@ done
 ours_ms=$(median_ms "${times[0]}")
 awk -v o="$ours_ms" -v t="$base_ms" 'BEGIN {
   r = t / o; printf "builder layer (gzip 6) throughput = %.2fx tar -c | gzip -6 (goal >= 2x): %s\n", r, (r >= 2 ? "met" : "NOT met") }'
-echo "(work directory: $work)"
+if [ -n "${WORK:-}" ]; then echo "(tree and outputs kept in $work)"; fi

@@ -7,6 +7,11 @@ namespace Builder.Oci.Layers;
 /// Writes OCI layers: a directory tree or a change set becomes a tar (pax format, deterministic order and
 /// headers), compressed and hashed in one pass straight into the caller's stream.
 /// </summary>
+/// <remarks>
+/// Headers are ustar with a pax extended header only when a field needs one (as Go's archive/tar): names over
+/// 100 bytes that cannot be split, non-ASCII names, big ids, xattrs. Times are whole seconds; no atime, ctime,
+/// uname or gname. How compression was chosen, with the numbers: <see cref="LayerOutput"/>.
+/// </remarks>
 public static class LayerWriter
 {
     /// <summary>Writes every entry below <paramref name="directory"/> (not the directory itself) as one layer.</summary>
