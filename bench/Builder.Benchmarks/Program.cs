@@ -11,6 +11,7 @@ public static class Program
     // dotnet run -c Release --project bench/Builder.Benchmarks -- layer DIR OUT [--compression gzip|zstd|none] [--level N] [--threads N]
     // dotnet run -c Release --project bench/Builder.Benchmarks -- gen-tree DIR [FILES] [BYTES]
     // dotnet run -c Release --project bench/Builder.Benchmarks -- layer-matrix DIR [RUNS]
+    // dotnet run -c Release --project bench/Builder.Benchmarks -- apply LAYER DIR
     public static async Task<int> Main(string[] args)
     {
         switch (args.FirstOrDefault())
@@ -22,6 +23,18 @@ public static class Program
                     args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : SourceTreeGenerator.DefaultFiles,
                     args.Length > 3 ? long.Parse(args[3], CultureInfo.InvariantCulture) : SourceTreeGenerator.DefaultBytes);
                 Console.WriteLine($"{args[1]}: {bytes / 1e6:F1} MB of file content");
+                return 0;
+            case "apply":
+                // apply LAYER DIR: extract a (compressed or plain) layer, e.g. to try the unprivileged path by hand.
+                await using (var layer = await LayerDecompression.OpenUncompressedAsync(File.OpenRead(args[1]), CancellationToken.None))
+                {
+                    var result = await LayerApplier.ApplyAsync(layer, args[2], null, CancellationToken.None);
+                    Console.WriteLine($"{result.Entries} entries");
+                    foreach (var warning in result.Warnings)
+                    {
+                        Console.WriteLine($"warning: {warning.EntryName}: {warning.Message}");
+                    }
+                }
                 return 0;
             case "layer-matrix":
                 return await MatrixAsync(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3);
