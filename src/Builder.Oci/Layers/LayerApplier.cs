@@ -32,7 +32,7 @@ public static class LayerApplier
     {
         ArgumentNullException.ThrowIfNull(layer);
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(targetDirectory));
-        if (LibC.LStat(root) is not { IsDirectory: true } && !Directory.Exists(root))
+        if (!Directory.Exists(root))
         {
             throw new DirectoryNotFoundException($"{targetDirectory} is not a directory");
         }
@@ -79,14 +79,42 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
     {
         for (var i = _madeWritable.Count - 1; i >= 0; i--)
         {
-            LibC.Chmod(Full(_madeWritable[i].Path), _madeWritable[i].Mode);
+            if (IsStillDirectory(_madeWritable[i].Path))
+            {
+                LibC.Chmod(Full(_madeWritable[i].Path), _madeWritable[i].Mode);
+            }
         }
         for (var i = _directories.Count - 1; i >= 0; i--)
         {
             var (path, mode, seconds, nanoseconds) = _directories[i];
-            LibC.Chmod(Full(path), mode);
-            LibC.SetTimes(Full(path), seconds, nanoseconds);
+            if (IsStillDirectory(path))
+            {
+                LibC.Chmod(Full(path), mode);
+                LibC.SetTimes(Full(path), seconds, nanoseconds);
+            }
         }
+    }
+
+    /// <summary>
+    /// Whether every component of a path recorded earlier is still a real directory: a later entry of the layer
+    /// may have replaced it (or a parent) with a symlink, and chmod follows symlinks.
+    /// </summary>
+    private bool IsStillDirectory(string relative)
+    {
+        if (LibC.LStat(root) is not { IsDirectory: true } && !Directory.Exists(root))
+        {
+            return false;
+        }
+        var prefix = string.Empty;
+        foreach (var component in relative.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            prefix = LayerPaths.Join(prefix, component);
+            if (LibC.LStat(Full(prefix)) is not { IsDirectory: true })
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private async ValueTask ApplyEntryAsync(TarEntryHeader header, TarEntryReader reader, CancellationToken cancellationToken)

@@ -7,6 +7,11 @@ namespace Builder.Oci.Layers;
 /// Writes OCI layers: a directory tree or a change set becomes a tar (pax format, deterministic order and
 /// headers), compressed and hashed in one pass straight into the caller's stream.
 /// </summary>
+/// <remarks>
+/// Headers are ustar with a pax extended header only when a field needs one (as Go's archive/tar): names over
+/// 100 bytes that cannot be split, non-ASCII names, big ids, xattrs. Times are whole seconds; no atime, ctime,
+/// uname or gname. How compression was chosen, with the numbers: <see cref="LayerOutput"/>.
+/// </remarks>
 public static class LayerWriter
 {
     /// <summary>Writes every entry below <paramref name="directory"/> (not the directory itself) as one layer.</summary>
@@ -52,7 +57,8 @@ public static class LayerWriter
     {
         options ??= new LayerWriterOptions();
         var root = Path.GetFullPath(directory);
-        if (LibC.LStat(root) is not { IsDirectory: true })
+        // The root itself may be reached through a symlink (the caller chose it); entries below never are.
+        if (!Directory.Exists(root))
         {
             throw new DirectoryNotFoundException($"{directory} is not a directory");
         }
@@ -89,9 +95,14 @@ public static class LayerWriter
         {
             var path = Path.Join(directory, name);
             var relative = LayerPaths.Join(prefix, name);
-            // Gone between listing and stat: it is not part of the tree any more.
             if (LibC.LStat(path) is not { } status)
             {
+                // .NET decodes names as UTF-8; a name that is not cannot be opened again, and must not vanish silently.
+                if (name.Contains('\uFFFD'))
+                {
+                    throw new IOException($"cannot archive a file in {directory}: its name is not valid UTF-8 ({name})");
+                }
+                // Gone between listing and stat: it is not part of the tree any more.
                 continue;
             }
             var type = status.Type switch

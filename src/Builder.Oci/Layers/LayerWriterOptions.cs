@@ -29,9 +29,11 @@ public sealed record LayerWriterOptions
         && !name.StartsWith("user.overlay.", StringComparison.Ordinal);
 
     /// <summary>The SOURCE_DATE_EPOCH environment variable as a clamp, or null when unset or empty.</summary>
-    public static DateTimeOffset? SourceDateEpochFromEnvironment()
+    public static DateTimeOffset? SourceDateEpochFromEnvironment() => ParseSourceDateEpoch(Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH"));
+
+    /// <summary>A SOURCE_DATE_EPOCH value (decimal seconds since 1970); null or empty means unset.</summary>
+    public static DateTimeOffset? ParseSourceDateEpoch(string? text)
     {
-        var text = Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH");
         if (string.IsNullOrEmpty(text))
         {
             return null;
