@@ -227,8 +227,7 @@ public static class ImageImport
         await using var reader = new TarReader(tar);
         while (await reader.GetNextEntryAsync(copyData: false, cancellationToken).ConfigureAwait(false) is { } entry)
         {
-            var trimmed = entry.Name.TrimStart('.', '/');
-            if (trimmed.Length == 0)
+            if (entry.Name.Trim('/') is "" or ".")
             {
                 continue;
             }
