@@ -1,0 +1,1 @@
+namespace Builder.Registry;
