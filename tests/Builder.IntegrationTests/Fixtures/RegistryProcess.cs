@@ -89,6 +89,36 @@ public sealed class RegistryProcess : IAsyncDisposable
         throw new TimeoutException($"docker-registry did not start listening on {Host}:\n{Log}");
     }
 
+    /// <summary>A registry that asks for Basic credentials (an htpasswd file with one bcrypt user).</summary>
+    public static async Task<RegistryProcess> StartWithBasicAuthAsync(string user, string password, CancellationToken cancellationToken = default)
+    {
+        var directory = Directory.CreateTempSubdirectory("htpasswd-").FullName;
+        var file = Path.Combine(directory, "htpasswd");
+        var line = (await ExternalTool.RunAsync("htpasswd", ["-Bbn", user, password], cancellationToken: cancellationToken)).EnsureSuccess("htpasswd").Out.Trim();
+        await File.WriteAllTextAsync(file, line + "\n", cancellationToken);
+        return await StartAsync($"""
+            auth:
+              htpasswd:
+                realm: builder-test
+                path: {file}
+            """, cancellationToken);
+    }
+
+    /// <summary>How many log lines mention all of <paramref name="fragments"/> (the access log records every request).</summary>
+    public int CountLogLines(params string[] fragments) =>
+        Log.Split('\n').Count(line => fragments.All(f => line.Contains(f, StringComparison.Ordinal)));
+
+    /// <summary>The digests of every blob the registry holds on disk.</summary>
+    public IReadOnlySet<string> StoredBlobs()
+    {
+        var root = Path.Combine(StorageDirectory, "docker", "registry", "v2", "blobs", "sha256");
+        return Directory.Exists(root)
+            ? Directory.EnumerateDirectories(root).SelectMany(Directory.EnumerateDirectories)
+                .Where(d => File.Exists(Path.Combine(d, "data")))
+                .Select(d => "sha256:" + Path.GetFileName(d)).ToHashSet()
+            : new HashSet<string>();
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
