@@ -54,6 +54,7 @@ internal sealed class LayerOutput : IAsyncDisposable
     private readonly LayerCompression _compression;
     private readonly int _level;
     private readonly int _parallelism;
+    private readonly IncrementalHash _digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly HashingWriteStream _output;
     private ZstdSharp.CompressionStream? _zstd;
     private readonly IncrementalHash _diffId = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -67,7 +68,7 @@ internal sealed class LayerOutput : IAsyncDisposable
     {
         _compression = compression;
         _parallelism = Math.Max(1, parallelism);
-        _output = new HashingWriteStream(destination);
+        _output = new HashingWriteStream(destination, _digest);
         _level = level ?? (compression == LayerCompression.Zstd ? DefaultZstdLevel : DefaultGzipLevel);
         if (compression == LayerCompression.Gzip && _level is < 0 or > 9)
         {
@@ -137,7 +138,7 @@ internal sealed class LayerOutput : IAsyncDisposable
         }
         await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
         var diffId = Digest.FromHash(Digest.Sha256, _diffId.GetHashAndReset());
-        var digest = _compression == LayerCompression.None ? diffId : _output.GetDigest();
+        var digest = _compression == LayerCompression.None ? diffId : Digest.FromHash(Digest.Sha256, _digest.GetHashAndReset());
         return new LayerDescriptor(new Descriptor(MediaType, digest, _output.Length), diffId, _uncompressedSize);
     }
 
@@ -229,81 +230,8 @@ internal sealed class LayerOutput : IAsyncDisposable
         ArrayPool<byte>.Shared.Return(_chunk);
         _chunk = [];
         _diffId.Dispose();
-        _output.DisposeHash();
+        _digest.Dispose();
     }
-}
-
-/// <summary>A write-only pass-through that hashes (sha256) and counts what goes to the destination.</summary>
-internal sealed class HashingWriteStream(Stream inner) : Stream
-{
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private long _length;
-    private bool _discard;
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => _length;
-
-    public override long Position
-    {
-        get => _length;
-        set => throw new NotSupportedException();
-    }
-
-    public Digest GetDigest() => Digest.FromHash(Digest.Sha256, _hash.GetHashAndReset());
-
-    /// <summary>Drops further writes: once the layer failed, nothing more reaches the destination.</summary>
-    public void Discard() => _discard = true;
-
-    public void DisposeHash() => _hash.Dispose();
-
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        if (_discard)
-        {
-            return;
-        }
-        _hash.AppendData(buffer);
-        _length += buffer.Length;
-        inner.Write(buffer);
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        if (_discard)
-        {
-            return ValueTask.CompletedTask;
-        }
-        _hash.AppendData(buffer.Span);
-        _length += buffer.Length;
-        return inner.WriteAsync(buffer, cancellationToken);
-    }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-        if (!_discard)
-        {
-            inner.Flush();
-        }
-    }
-
-    public override Task FlushAsync(CancellationToken cancellationToken) =>
-        _discard ? Task.CompletedTask : inner.FlushAsync(cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
 
 /// <summary>A growable write-only buffer on pooled arrays, for one compressed chunk.</summary>

@@ -1,11 +1,18 @@
 using System.Security.Cryptography;
 
-namespace Builder.Oci.Content;
+namespace Builder.Oci;
 
-/// <summary>A write-only stream that hashes and counts what passes through to <c>inner</c>.</summary>
+/// <summary>
+/// A write-only stream that hashes and counts what passes through to <c>inner</c>. Its owner keeps <c>inner</c>
+/// and the hash: disposing this stream closes neither, so it cannot end a blob early.
+/// </summary>
 internal sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : Stream
 {
     private long _written;
+    private bool _discard;
+
+    /// <summary>Drops further writes: once the output failed, nothing more reaches the destination.</summary>
+    public void Discard() => _discard = true;
 
     public long Written => _written;
 
@@ -27,6 +34,10 @@ internal sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : S
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
+        if (_discard)
+        {
+            return;
+        }
         inner.Write(buffer);
         hash.AppendData(buffer);
         _written += buffer.Length;
@@ -37,14 +48,24 @@ internal sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : S
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (_discard)
+        {
+            return;
+        }
         await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         hash.AppendData(buffer.Span);
         _written += buffer.Length;
     }
 
-    public override void Flush() => inner.Flush();
+    public override void Flush()
+    {
+        if (!_discard)
+        {
+            inner.Flush();
+        }
+    }
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+    public override Task FlushAsync(CancellationToken cancellationToken) => _discard ? Task.CompletedTask : inner.FlushAsync(cancellationToken);
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
@@ -52,7 +73,6 @@ internal sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : S
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    // The writer owns the file and the hash; closing this stream must not end the blob early.
     protected override void Dispose(bool disposing)
     {
     }
