@@ -1,0 +1,18 @@
+using System.Collections.Concurrent;
+
+namespace Builder.Registry.Tests;
+
+/// <summary>An in-memory HTTP server for handler tests: answers every request with a function and records them.</summary>
+internal sealed class FakeHttp(Func<HttpRequestMessage, HttpResponseMessage> answer) : HttpMessageHandler
+{
+    public ConcurrentQueue<(HttpMethod Method, Uri Uri, string? Authorization, string? Body)> Requests { get; } = new();
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken);
+        Requests.Enqueue((request.Method, request.RequestUri!, request.Headers.Authorization?.ToString(), body));
+        var response = answer(request);
+        response.RequestMessage = request;
+        return response;
+    }
+}
