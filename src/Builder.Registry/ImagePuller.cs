@@ -60,7 +60,11 @@ public sealed class ImagePuller(RegistryClient registries, OciLayoutStore store)
         await Parallel.ForEachAsync(
             blobs,
             new ParallelOptions { MaxDegreeOfParallelism = registries.Options.Parallelism, CancellationToken = cancellationToken },
-            async (blob, ct) => progress?.Report(new TransferEvent(blob.Digest, await FetchBlobAsync(repository, blob, ct).ConfigureAwait(false))))
+            async (blob, ct) =>
+            {
+                var status = await FetchBlobAsync(repository, blob, ct).ConfigureAwait(false);
+                progress?.Report(new TransferEvent(blob.Digest, status));
+            })
             .ConfigureAwait(false);
 
         var previous = await store.GetAsync(reference, cancellationToken).ConfigureAwait(false);

@@ -56,7 +56,11 @@ public sealed class ImagePusher(RegistryClient registries, IContentProvider stor
                 await Parallel.ForEachAsync(
                     manifest.Layers.Append(manifest.Config).DistinctBy(b => b.Digest),
                     new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
-                    async (blob, ct) => progress?.Report(await PushBlobAsync(blob, ct).ConfigureAwait(false)))
+                    async (blob, ct) =>
+                    {
+                        var done = await PushBlobAsync(blob, ct).ConfigureAwait(false);
+                        progress?.Report(done);
+                    })
                     .ConfigureAwait(false);
                 subject = manifest.Subject;
                 // The referrers index describes an artifact by its type and annotations, as the spec asks.
