@@ -1,0 +1,42 @@
+namespace Builder.Sandbox;
+
+/// <summary>One process to run in a sandbox: what a RUN step or <c>builder run</c> asks for.</summary>
+public sealed record ExecSpec
+{
+    /// <summary>argv; the first element is looked up on the container's PATH.</summary>
+    public required IReadOnlyList<string> Args { get; init; }
+
+    /// <summary>KEY=VALUE pairs, as the image config's Env.</summary>
+    public IReadOnlyList<string> Env { get; init; } = [];
+
+    /// <summary>As the image config's User: <c>name</c>, <c>uid</c>, <c>name:group</c>, <c>uid:gid</c>; empty = root.</summary>
+    public string User { get; init; } = "";
+
+    /// <summary>Absolute path in the container; created when missing, as docker does.</summary>
+    public string WorkingDirectory { get; init; } = "/";
+
+    public string Hostname { get; init; } = "builder";
+
+    public SandboxNetwork Network { get; init; } = SandboxNetwork.Host;
+
+    /// <summary>Extra mounts (RUN --mount, volumes); nothing mounted ever appears in the step's diff.</summary>
+    public IReadOnlyList<SandboxMount> Mounts { get; init; } = [];
+}
+
+public enum SandboxNetwork
+{
+    /// <summary>The host's network namespace (BuildKit's default for RUN: apt-get reaches the mirror).</summary>
+    Host,
+
+    /// <summary>A new network namespace with only loopback.</summary>
+    None,
+}
+
+/// <summary>A mount in the container at <see cref="Target"/> (an absolute container path).</summary>
+public abstract record SandboxMount(string Target);
+
+/// <summary>A host directory or file bind-mounted into the container.</summary>
+public sealed record BindMount(string Target, string Source, bool ReadOnly) : SandboxMount(Target);
+
+/// <summary>A fresh tmpfs; <see cref="SizeBytes"/> 0 means the kernel's default.</summary>
+public sealed record TmpfsMount(string Target, long SizeBytes = 0) : SandboxMount(Target);
