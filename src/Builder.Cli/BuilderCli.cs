@@ -14,7 +14,7 @@ public static class BuilderCli
             ParseCommand.Create(io),
             GraphCommand.Create(io),
         };
-        foreach (var command in ImageCommands.Create(io))
+        foreach (var command in ImageCommands.Create(io).Concat(RegistryCommands.Create(io)))
         {
             root.Subcommands.Add(command);
         }
@@ -43,7 +43,8 @@ public static class BuilderCli
             return ExitCodes.Usage;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ImageNotFoundException
-            or Oci.Images.PlatformNotFoundException or Oci.Layers.UnsafeLayerEntryException)
+            or Oci.Images.PlatformNotFoundException or Oci.Layers.UnsafeLayerEntryException
+            or Registry.RegistryException or Registry.Credentials.CredentialHelperException or HttpRequestException)
         {
             io.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.Failure;

@@ -34,8 +34,18 @@ public sealed class RegistryRepository
     internal Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
         Connection.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
 
-    internal ValueTask<T> RetryAsync<T>(Func<CancellationToken, ValueTask<T>> operation, CancellationToken cancellationToken) =>
-        Connection.Retry.ExecuteAsync(operation, cancellationToken);
+    internal async ValueTask<T> RetryAsync<T>(Func<CancellationToken, ValueTask<T>> operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await Connection.Retry.ExecuteAsync(operation, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            // Retries are spent: one message that names the registry, not a socket error on its own.
+            throw new RegistryException(Registry, Name, "reach", null, $"the registry cannot be reached at {Connection.Endpoint.BaseUri}: {e.Message}", e);
+        }
+    }
 
     internal async Task<RegistryException> FailureAsync(string operation, HttpResponseMessage response, CancellationToken cancellationToken) =>
         await RegistryException.FromResponseAsync(Registry, Name, operation, response, cancellationToken).ConfigureAwait(false);

@@ -261,7 +261,7 @@ public sealed class DockerConfigFile
         {
             return File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path;
         }
-        catch (DirectoryNotFoundException)
+        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
         {
             // First save: nothing there yet, so nothing to follow.
             return path;

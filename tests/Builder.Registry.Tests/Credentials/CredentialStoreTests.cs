@@ -66,6 +66,17 @@ public sealed class CredentialStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Storing_into_an_existing_empty_DOCKER_CONFIG_directory_creates_the_file()
+    {
+        var empty = Directory.CreateDirectory(Path.Combine(_home.Root, "empty-config")).FullName;
+        _home.Variables["DOCKER_CONFIG"] = empty;
+
+        await Store.StoreAsync("ghcr.io", new RegistryCredential("alice", "secret"), CancellationToken.None);
+
+        Assert.True(File.Exists(Path.Combine(empty, "config.json")));
+    }
+
+    [Fact]
     public async Task Storing_writes_to_DOCKER_CONFIG_when_it_is_set()
     {
         var elsewhere = Path.Combine(_home.Root, "ci", "docker");
