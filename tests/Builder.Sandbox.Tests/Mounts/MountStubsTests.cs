@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using Builder.Sandbox.Mounts;
+
+namespace Builder.Sandbox.Tests.Mounts;
+
+public sealed class MountStubsTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("mount-stubs-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private string Make(string relative, bool directory = false)
+    {
+        var path = Path.Combine(_root, relative);
+        Directory.CreateDirectory(directory ? path : Path.GetDirectoryName(path)!);
+        if (!directory)
+        {
+            File.WriteAllText(path, "");
+        }
+        return path;
+    }
+
+    [Fact]
+    public void Stubs_the_runtime_made_for_new_targets_are_removed_with_their_new_parents()
+    {
+        Make("rootfs/tmp", directory: true);
+        var root = new DirectorySnapshotMount(Path.Combine(_root, "rootfs"));
+        var missing = MountStubs.FindMissing(root, ["/run/secrets/token", "/tmp", "/var/cache/apt"]);
+        // What runc does at start: the secret's file and the cache's directory, with their parents.
+        Make("rootfs/run/secrets/token");
+        Make("rootfs/var/cache/apt", directory: true);
+
+        MountStubs.Remove(root, missing);
+
+        Assert.Equal(["run/secrets/token", "var/cache/apt", "run/secrets", "var/cache", "run", "var"], missing);
+        Assert.Equal(["tmp"], Directory.EnumerateFileSystemEntries(root.Directory).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void What_the_step_wrote_beside_a_stub_is_kept()
+    {
+        Make("rootfs", directory: true);
+        var root = new DirectorySnapshotMount(Path.Combine(_root, "rootfs"));
+        var missing = MountStubs.FindMissing(root, ["/run/secrets/token"]);
+        Make("rootfs/run/secrets/token");
+        File.WriteAllText(Path.Combine(root.Directory, "run", "marker"), "step output");
+
+        MountStubs.Remove(root, missing);
+
+        Assert.False(File.Exists(Path.Combine(root.Directory, "run", "secrets", "token")));
+        Assert.True(File.Exists(Path.Combine(root.Directory, "run", "marker")));
+    }
+
+    [Fact]
+    public void In_an_overlay_a_target_in_a_lower_layer_exists_and_a_whited_out_one_does_not()
+    {
+        Make("lower/etc/hosts");
+        Make("lower/opt/tool", directory: true);
+        Make("upper", directory: true);
+        Make("upper/opt", directory: true);
+        var mknod = Process.Start("mknod", [Path.Combine(_root, "upper/opt/tool"), "c", "0", "0"])!;
+        mknod.WaitForExit();
+        var root = new OverlaySnapshotMount([Path.Combine(_root, "lower")], Path.Combine(_root, "upper"), Path.Combine(_root, "work"));
+
+        var missing = MountStubs.FindMissing(root, ["/etc/hosts", "/opt/tool"]);
+
+        Assert.Equal(0, mknod.ExitCode);
+        Assert.Equal(["opt/tool"], missing);
+    }
+}
