@@ -80,7 +80,8 @@ public readonly record struct Digest
     };
 }
 
-internal sealed class DigestJsonConverter : JsonConverter<Digest>
+/// <summary>Digests as their "algorithm:hex" strings in JSON.</summary>
+public sealed class DigestJsonConverter : JsonConverter<Digest>
 {
     public override Digest Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         Digest.TryParse(reader.GetString(), out var digest) ? digest : throw new JsonException($"invalid digest \"{reader.GetString()}\"");

@@ -134,7 +134,16 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
 
         if (name == TarFormat.OpaqueMarker)
         {
-            if (ResolveDirectory(header.Name, components, create: false) is { } opaque)
+            if (options.OverlayOpaqueXattr is { } opaqueXattr)
+            {
+                var marked = ResolveDirectory(header.Name, components, create: true)!;
+                var errno = LibC.TrySetXattr(Full(marked), opaqueXattr, "y"u8.ToArray());
+                if (errno != 0)
+                {
+                    throw LibC.Error(errno, "setxattr " + opaqueXattr, Full(marked));
+                }
+            }
+            else if (ResolveDirectory(header.Name, components, create: false) is { } opaque)
             {
                 ClearOpaque(opaque);
             }
@@ -151,6 +160,20 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
             if (victim is "" or "." or "..")
             {
                 throw new UnsafeLayerEntryException(header.Name, $"a whiteout of \"{victim}\" does not name an entry of its directory");
+            }
+            if (options.OverlayOpaqueXattr is not null)
+            {
+                // Overlay form: the whiteout stays, as the 0/0 character device overlayfs reads as "deleted".
+                var whiteoutPath = Full(LayerPaths.Join(ResolveDirectory(header.Name, components, create: true)!, victim));
+                if (LibC.LStat(whiteoutPath) is null)
+                {
+                    var errno = LibC.TryMakeNode(whiteoutPath, LibC.S_IFCHR, 0, 0);
+                    if (errno != 0)
+                    {
+                        throw LibC.Error(errno, "mknod (whiteout)", whiteoutPath);
+                    }
+                }
+                return;
             }
             if (ResolveDirectory(header.Name, components, create: false) is { } directory)
             {

@@ -18,6 +18,14 @@ public sealed record LayerApplyOptions
     /// podman do; false fails the layer.
     /// </summary>
     public bool SkipDevicesWhenNotPermitted { get; init; } = true;
+
+    /// <summary>
+    /// Keep whiteouts as overlayfs expects them in a lower directory instead of applying them: <c>.wh.name</c> becomes a
+    /// 0/0 character device, <c>.wh..wh..opq</c> the opaque xattr named here (<c>trusted.overlay.opaque</c>, or
+    /// <c>user.overlay.opaque</c> for a <c>userxattr</c> mount). Null applies whiteouts by deleting. Use it on an empty
+    /// directory, one layer per directory.
+    /// </summary>
+    public string? OverlayOpaqueXattr { get; init; }
 }
 
 /// <summary>What applying a layer did.</summary>

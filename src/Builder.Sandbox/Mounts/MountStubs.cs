@@ -36,8 +36,13 @@ public static class MountStubs
             DirectorySnapshotMount directory => directory.Directory,
             _ => throw new ArgumentException($"unknown snapshot mount {root.GetType().Name}", nameof(root)),
         };
+        var parents = new SortedSet<string>(Comparer<string>.Create((a, b) => b.Length != a.Length ? b.Length.CompareTo(a.Length) : string.CompareOrdinal(a, b)));
         foreach (var path in missing)
         {
+            for (var parent = Parent(path); parent.Length > 0; parent = Parent(parent))
+            {
+                parents.Add(parent);
+            }
             var full = Path.Combine(writable, path);
             switch (LibC.LStat(full))
             {
@@ -47,6 +52,21 @@ public static class MountStubs
                 case { Mode: var mode } when (mode & 0xF000) == 0x4000 && !Directory.EnumerateFileSystemEntries(full).Any():
                     Directory.Delete(full);
                     break;
+            }
+        }
+        if (root is OverlaySnapshotMount stacked)
+        {
+            // Making a stub copied its parent directories up; an emptied copy-up of a lower directory changes nothing.
+            foreach (var parent in parents.Where(p => !missing.Contains(p)))
+            {
+                var full = Path.Combine(stacked.UpperDirectory, parent);
+                if (LibC.LStat(full) is { Mode: var mode } && (mode & 0xF000) == 0x4000
+                    && !Directory.EnumerateFileSystemEntries(full).Any()
+                    && !LibC.ListXattrs(full).Keys.Any(k => k.EndsWith("overlay.opaque", StringComparison.Ordinal))
+                    && stacked.LowerDirectories.Any(l => LibC.LStat(Path.Combine(l, parent)) is { Mode: var lowerMode } && (lowerMode & 0xF000) == 0x4000))
+                {
+                    Directory.Delete(full);
+                }
             }
         }
     }

@@ -1,0 +1,247 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Builder.Sandbox.Runtime;
+
+/// <summary>
+/// Runs processes with runc (crun when runc is absent): a bundle per run under <c>stateDirectory</c>, the process's
+/// output streamed as it comes, its exit code returned. The caller must be root of its user namespace (real root, or
+/// re-executed under <see cref="RootlessReexec"/>).
+/// </summary>
+public sealed class RuncExecutor(string stateDirectory) : IExecutor
+{
+    private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(10);
+
+    private readonly string _runtime = FindRuntime();
+
+    public async Task<int> RunAsync(ExecSpec spec, ISnapshot rootfs, ProcessIo io, CancellationToken cancellationToken)
+    {
+        var root = rootfs.Mount;
+        var user = UserResolver.Resolve(spec.User, RootfsFiles.TryReadText(root, "/etc/passwd"), RootfsFiles.TryReadText(root, "/etc/group"));
+        var id = "builder-" + Guid.NewGuid().ToString("N")[..16];
+        var bundle = Path.Combine(stateDirectory, "bundles", id);
+        var runtimeRoot = Path.Combine(stateDirectory, "runc");
+        Directory.CreateDirectory(Path.Combine(bundle, "rootfs"));
+        Directory.CreateDirectory(runtimeRoot);
+        IReadOnlyList<string> stubs = [];
+        try
+        {
+            EnsureWorkingDirectory(root, spec.WorkingDirectory, user);
+            var etc = RootfsFiles.IsDirectory(root, "/etc") ? WriteEtcFiles(bundle, spec.Hostname) : ((string, string)?)null;
+            var config = RuntimeSpec.Create(spec, user, root, etc);
+            // runc creates what a mount target lacks; those stubs are not the step's work.
+            stubs = Mounts.MountStubs.FindMissing(root, config["mounts"]!.AsArray().Skip(1).Select(m => (string)m!["destination"]!));
+            await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), config.ToJsonString(), cancellationToken).ConfigureAwait(false);
+            return await RunBundleAsync(runtimeRoot, bundle, id, io, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Whatever happened, the container and its bundle go; a leftover would hold the overlay mounted.
+            await RunQuietlyAsync(runtimeRoot, ["delete", "--force", id]).ConfigureAwait(false);
+            TryDelete(bundle);
+            Mounts.MountStubs.Remove(root, stubs);
+        }
+    }
+
+    private async Task<int> RunBundleAsync(string runtimeRoot, string bundle, string id, ProcessIo io, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(_runtime)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "--root", runtimeRoot, "run", "--bundle", bundle, id })
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var process = Process.Start(start) ?? throw new SandboxException($"could not start {_runtime}");
+        var runtimeErrors = new StringBuilder();
+        var copyOut = process.StandardOutput.BaseStream.CopyToAsync(io.Output, CancellationToken.None);
+        var copyErr = CopyErrorsAsync(process.StandardError.BaseStream, io.Error, runtimeErrors);
+        var copyIn = FeedInputAsync(io.Input, process.StandardInput.BaseStream);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Graceful first is pointless for a build step: kill the container, then make sure runc itself is gone.
+            await RunQuietlyAsync(runtimeRoot, ["kill", "--all", id, "KILL"]).ConfigureAwait(false);
+            using var grace = new CancellationTokenSource(KillGrace);
+            try
+            {
+                await process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            await Task.WhenAll(copyOut, copyErr).ConfigureAwait(false);
+            throw;
+        }
+        await Task.WhenAll(copyOut, copyErr).ConfigureAwait(false);
+        await copyIn.ConfigureAwait(false);
+        var exitCode = process.ExitCode;
+        // runc's own failures (before the process started) come as "runc run failed" lines on stderr with exit 1.
+        if (exitCode != 0 && runtimeErrors.Length > 0)
+        {
+            throw new SandboxException($"{Path.GetFileName(_runtime)} could not start the process: {runtimeErrors.ToString().Trim()}");
+        }
+        return exitCode;
+    }
+
+    // runc prints its own errors as logrus lines or "runc run failed:"; the process's stderr passes through unchanged.
+    private static async Task CopyErrorsAsync(Stream from, Stream to, StringBuilder runtimeErrors)
+    {
+        using var reader = new StreamReader(from, Encoding.UTF8);
+        var buffer = new char[8192];
+        var pending = new StringBuilder();
+        int read;
+        while ((read = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+        {
+            pending.Append(buffer, 0, read);
+            var text = pending.ToString();
+            var lastNewline = text.LastIndexOf('\n');
+            if (lastNewline < 0)
+            {
+                continue;
+            }
+            Forward(text[..(lastNewline + 1)]);
+            pending.Clear().Append(text[(lastNewline + 1)..]);
+        }
+        Forward(pending.ToString());
+
+        void Forward(string lines)
+        {
+            foreach (var line in lines.Split('\n'))
+            {
+                if (line.StartsWith("runc run failed", StringComparison.Ordinal) || line.Contains("level=error msg=", StringComparison.Ordinal)
+                    || line.StartsWith("crun: ", StringComparison.Ordinal))
+                {
+                    runtimeErrors.AppendLine(line);
+                }
+            }
+            var bytes = Encoding.UTF8.GetBytes(lines);
+            to.Write(bytes);
+            to.Flush();
+        }
+    }
+
+    private static async Task FeedInputAsync(Stream? input, Stream stdin)
+    {
+        try
+        {
+            if (input is not null)
+            {
+                await input.CopyToAsync(stdin).ConfigureAwait(false);
+            }
+        }
+        catch (IOException)
+        {
+            // The process exited without reading all its input.
+        }
+        finally
+        {
+            stdin.Close();
+        }
+    }
+
+    private async Task RunQuietlyAsync(string runtimeRoot, string[] arguments)
+    {
+        var start = new ProcessStartInfo(_runtime) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("--root");
+        start.ArgumentList.Add(runtimeRoot);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+        using var process = Process.Start(start);
+        if (process is not null)
+        {
+            await process.StandardOutput.ReadToEndAsync().ConfigureAwait(false);
+            await process.StandardError.ReadToEndAsync().ConfigureAwait(false);
+            await process.WaitForExitAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>docker creates a missing WORKDIR owned by the process user before starting the process.</summary>
+    private static void EnsureWorkingDirectory(SnapshotMount root, string workingDirectory, ResolvedUser user)
+    {
+        if (workingDirectory is "/" or "" || RootfsFiles.IsDirectory(root, workingDirectory))
+        {
+            return;
+        }
+        var writable = root switch
+        {
+            OverlaySnapshotMount overlay => overlay.UpperDirectory,
+            DirectorySnapshotMount directory => directory.Directory,
+            _ => throw new ArgumentException("unknown snapshot mount", nameof(root)),
+        };
+        var lowers = root is OverlaySnapshotMount o ? o.LowerDirectories : [];
+        var relative = "";
+        foreach (var part in workingDirectory.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            relative = relative.Length == 0 ? part : $"{relative}/{part}";
+            var path = Path.Combine(writable, relative);
+            if (Oci.Layers.LibC.LStat(path) is not null)
+            {
+                continue;
+            }
+            // A directory a lower layer has keeps its metadata in the upper (what a copy-up does); new ones are the user's.
+            var lower = lowers.Select(l => Oci.Layers.LibC.LStat(Path.Combine(l, relative))).FirstOrDefault(s => s is not null);
+            Oci.Layers.LibC.MakeDirectory(path, 0b111_101_101);
+            if (lower is { } existing)
+            {
+                Oci.Layers.LibC.LChown(path, existing.Uid, existing.Gid);
+                Oci.Layers.LibC.Chmod(path, existing.Mode & 0b111_111_111_111);
+            }
+            else
+            {
+                Oci.Layers.LibC.LChown(path, user.Uid, user.Gid);
+                Oci.Layers.LibC.Chmod(path, 0b111_101_101);
+            }
+        }
+    }
+
+    private static (string ResolvConf, string Hosts) WriteEtcFiles(string bundle, string hostname)
+    {
+        var resolvConf = Path.Combine(bundle, "resolv.conf");
+        var hosts = Path.Combine(bundle, "hosts");
+        File.WriteAllText(resolvConf, File.Exists("/etc/resolv.conf") ? File.ReadAllText("/etc/resolv.conf") : "nameserver 8.8.8.8\n");
+        File.WriteAllText(hosts, $"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n");
+        return (resolvConf, hosts);
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static string FindRuntime()
+    {
+        foreach (var name in new[] { "runc", "crun" })
+        {
+            foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").Split(':'))
+            {
+                var candidate = Path.Combine(directory, name);
+                if (File.Exists(candidate))
+                {
+                    return candidate;
+                }
+            }
+        }
+        throw new SandboxException("no OCI runtime found: install runc (scripts/install-deps.sh does)");
+    }
+}

@@ -1,0 +1,60 @@
+using Builder.Oci.Content;
+using Builder.Oci.Images;
+using Builder.Oci.Layers;
+
+namespace Builder.Sandbox.Snapshots;
+
+/// <summary>
+/// Snapshots as overlayfs stacks: lowers are the cached layer directories, the upper is the step's diff. The runtime
+/// mounts the overlay through its spec; the diff is read from the upper without mounting anything here.
+/// </summary>
+public sealed class OverlaySnapshotter(string root) : ISnapshotter
+{
+    private readonly LayerCache _layers = new(Path.Combine(root, "layers"));
+
+    public string Root { get; } = root;
+
+    public async Task<ISnapshot> PrepareAsync(IReadOnlyList<ILayer> parents, CancellationToken cancellationToken)
+    {
+        var lowers = new List<string>();
+        foreach (var layer in parents)
+        {
+            lowers.Add(await _layers.EnsureAsync(layer, cancellationToken).ConfigureAwait(false));
+        }
+        if (lowers.Count == 0)
+        {
+            // overlayfs needs at least one lower directory; scratch gets an empty one.
+            var empty = Path.Combine(Root, "empty");
+            Directory.CreateDirectory(empty);
+            lowers.Add(empty);
+        }
+        lowers.Reverse(); // overlayfs lists the top layer first
+        var directory = Path.Combine(Root, "snapshots", Guid.NewGuid().ToString("N"));
+        var upper = Path.Combine(directory, "upper");
+        var work = Path.Combine(directory, "work");
+        Directory.CreateDirectory(upper);
+        Directory.CreateDirectory(work);
+        // The upper's root directory becomes "/" of the merged view: give it the base's metadata.
+        if (LibC.LStat(lowers[0]) is { } top)
+        {
+            LibC.Chmod(upper, top.Mode & 0b111_111_111_111);
+        }
+        return new OverlaySnapshot(new OverlaySnapshotMount(lowers, upper, work), directory);
+    }
+
+    public Task<LayerDescriptor?> CommitDiffAsync(ISnapshot snapshot, IContentIngester store, LayerWriterOptions options, CancellationToken cancellationToken) =>
+        snapshot.Mount is OverlaySnapshotMount overlay
+            ? UpperDiff.WriteAsync(overlay.UpperDirectory, store, options, cancellationToken)
+            : throw new ArgumentException("not an overlay snapshot", nameof(snapshot));
+
+    private sealed class OverlaySnapshot(OverlaySnapshotMount mount, string directory) : ISnapshot
+    {
+        public SnapshotMount Mount { get; } = mount;
+
+        public ValueTask DisposeAsync()
+        {
+            LayerCache.DeleteTree(directory);
+            return ValueTask.CompletedTask;
+        }
+    }
+}
