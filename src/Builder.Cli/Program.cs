@@ -1,6 +1,20 @@
+using Builder.Oci.Content;
+using Builder.Sandbox.Runtime;
+
 namespace Builder.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args) => BuilderCli.Run(args, CliIo.Console);
+    // Verbs that run steps in the sandbox need to be root of a user namespace.
+    private static readonly HashSet<string> SandboxVerbs = ["build", "run"];
+
+    public static int Main(string[] args)
+    {
+        if (args.FirstOrDefault(a => !a.StartsWith('-')) is { } verb && SandboxVerbs.Contains(verb)
+            && RootlessReexec.Command(args, new Dictionary<string, string> { [StoreLocation.RootVariable] = StoreLocation.Resolve() }) is { } reexec)
+        {
+            return RootlessReexec.Run(reexec);
+        }
+        return BuilderCli.Run(args, CliIo.Console);
+    }
 }

@@ -10,16 +10,34 @@ public sealed class BuilderCommand(string root)
 
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "builder.dll");
 
+    /// <summary>Run as this unprivileged user (through runuser) instead of as the test process's user.</summary>
+    public string? User { get; init; }
+
     public Task<ToolResult> RunAsync(params string[] args) => RunAsync(args, null, default);
 
     public async Task<ToolResult> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(User is null ? "dotnet" : "runuser")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (User is not null)
+        {
+            // runuser resets the environment: pass what the child needs through env(1).
+            var home = Path.Combine(Root, "..", "home-" + User);
+            foreach (var arg in new[] { "-u", User, "--", "env", $"BUILDER_ROOT={Root}", $"HOME={home}", $"DOTNET_CLI_HOME={home}",
+                "DOTNET_NOLOGO=1", $"PATH={Environment.GetEnvironmentVariable("PATH")}" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+            foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            {
+                start.ArgumentList.Add($"{key}={value}");
+            }
+            start.ArgumentList.Add("dotnet");
+        }
         start.ArgumentList.Add(Dll);
         foreach (var arg in args)
         {

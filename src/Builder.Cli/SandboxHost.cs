@@ -1,0 +1,23 @@
+using Builder.Sandbox;
+using Builder.Sandbox.Runtime;
+using Builder.Sandbox.Snapshots;
+
+namespace Builder.Cli;
+
+/// <summary>The sandbox the verbs run steps in: snapshots and runtime state kept beside the image store.</summary>
+internal sealed class SandboxHost(ISnapshotter snapshotter, IExecutor executor) : IAsyncDisposable
+{
+    public ISnapshotter Snapshotter { get; } = snapshotter;
+
+    public IExecutor Executor { get; } = executor;
+
+    public static Task<SandboxHost> OpenAsync(string storeRoot, Action<string> log, CancellationToken cancellationToken)
+    {
+        _ = log;
+        cancellationToken.ThrowIfCancellationRequested();
+        var root = Path.Combine(storeRoot, "sandbox");
+        return Task.FromResult(new SandboxHost(new OverlaySnapshotter(root), new RuncExecutor(Path.Combine(root, "run"))));
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+}
