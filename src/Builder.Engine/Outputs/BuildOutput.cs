@@ -1,0 +1,96 @@
+namespace Builder.Engine.Outputs;
+
+/// <summary>The kinds of <c>--output type=…</c> docker build knows and we write.</summary>
+public enum BuildOutputType
+{
+    /// <summary>The local store, tagged with the build's names (the default).</summary>
+    Image,
+
+    /// <summary>An OCI image layout, as a directory or a tar.</summary>
+    Oci,
+
+    /// <summary>A docker-archive tar (what <c>docker load</c> reads).</summary>
+    Docker,
+
+    /// <summary>The final stage's files, written into a directory.</summary>
+    Local,
+
+    /// <summary>The local store, then pushed to the registry of each name.</summary>
+    Registry,
+}
+
+/// <summary>One <c>--output</c>: <c>type=oci,dest=out.tar</c>, <c>type=local,dest=dir</c>, <c>type=image,name=x,push=true</c>.</summary>
+public sealed record BuildOutput(BuildOutputType Type)
+{
+    public string? Destination { get; init; }
+
+    /// <summary>For oci and docker: a tar file (the default) or, with <c>tar=false</c>, a directory.</summary>
+    public bool Tar { get; init; } = true;
+
+    /// <summary>Names from <c>name=a,b</c> (added to the build's <c>-t</c> names).</summary>
+    public IReadOnlyList<string> Names { get; init; } = [];
+
+    public bool Push { get; init; }
+
+    /// <summary>
+    /// Parses docker's CSV form. A bare path is <c>type=local,dest=PATH</c> and <c>-</c> is a tar on standard output,
+    /// as in <c>docker build -o</c>.
+    /// </summary>
+    public static BuildOutput Parse(string text)
+    {
+        if (!text.Contains('='))
+        {
+            return text == "-"
+                ? throw new FormatException("--output -: writing a tar to standard output needs type=oci or type=docker and dest=-")
+                : new BuildOutput(BuildOutputType.Local) { Destination = text };
+        }
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var field in text.Split(','))
+        {
+            var equals = field.IndexOf('=');
+            if (equals <= 0)
+            {
+                throw new FormatException($"--output: '{field}' is not key=value");
+            }
+            fields[field[..equals].Trim()] = field[(equals + 1)..].Trim();
+        }
+        var type = fields.GetValueOrDefault("type") switch
+        {
+            "image" => BuildOutputType.Image,
+            "oci" => BuildOutputType.Oci,
+            "docker" => BuildOutputType.Docker,
+            "local" => BuildOutputType.Local,
+            "registry" => BuildOutputType.Registry,
+            null => throw new FormatException("--output: type= is missing"),
+            var other => throw new FormatException($"--output: type '{other}' is not image, oci, docker, local or registry"),
+        };
+        var output = new BuildOutput(type)
+        {
+            Destination = fields.GetValueOrDefault("dest"),
+            Tar = !fields.TryGetValue("tar", out var tar) || ParseBool("tar", tar),
+            Names = fields.TryGetValue("name", out var names) ? SplitNames(names) : [],
+            Push = type == BuildOutputType.Registry || (fields.TryGetValue("push", out var push) && ParseBool("push", push)),
+        };
+        if (type is BuildOutputType.Oci or BuildOutputType.Docker or BuildOutputType.Local && output.Destination is null)
+        {
+            throw new FormatException($"--output type={fields["type"]} needs dest=");
+        }
+        if (type == BuildOutputType.Local && !output.Tar)
+        {
+            throw new FormatException("--output type=local writes a directory; tar= does not apply");
+        }
+        var unknown = fields.Keys.Except(["type", "dest", "tar", "name", "push", "oci-mediatypes", "compression"]).ToList();
+        return unknown.Count == 0 ? output : throw new FormatException($"--output: unknown field {unknown[0]}");
+    }
+
+    // docker separates several names with commas inside a quoted CSV field; outside quotes a ';' does the job here.
+    private static IReadOnlyList<string> SplitNames(string names) =>
+        names.Split([';'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static bool ParseBool(string key, string value) => value.ToLowerInvariant() switch
+    {
+        "true" or "1" => true,
+        "false" or "0" => false,
+        _ => throw new FormatException($"--output: {key}={value} is not true or false"),
+    };
+}

@@ -1,0 +1,117 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Builder.Oci;
+using Builder.Oci.Content;
+
+namespace Builder.Engine.Solver;
+
+/// <summary>
+/// What a cached step produced: the layer it added (null when it changed no file), with its diffID. Config-only
+/// steps are not cached; they are cheap and deterministic.
+/// </summary>
+public sealed record CacheRecord(Descriptor? Layer, Digest? DiffId);
+
+/// <summary>
+/// The build cache: step cache keys → the layers they produced, one small JSON file per key under the store
+/// (BuildKit's CacheMap idea). A record whose layer blob has been pruned counts as a miss.
+/// </summary>
+public sealed class BuildCache(string directory, IContentProvider content)
+{
+    public string Directory { get; } = directory;
+
+    public async Task<CacheRecord?> GetAsync(Digest key, CancellationToken cancellationToken)
+    {
+        var path = PathOf(key);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        CacheRecord? record;
+        try
+        {
+            record = JsonSerializer.Deserialize(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false), CacheJsonContext.Default.CacheRecord);
+        }
+        catch (JsonException)
+        {
+            return null; // a damaged record is a miss, and the step overwrites it
+        }
+        if (record?.Layer is { } layer && !await content.ExistsAsync(layer.Digest, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+        return record;
+    }
+
+    public async Task PutAsync(Digest key, CacheRecord record, CancellationToken cancellationToken)
+    {
+        System.IO.Directory.CreateDirectory(Directory);
+        var path = PathOf(key);
+        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+        await File.WriteAllBytesAsync(temporary, JsonSerializer.SerializeToUtf8Bytes(record, CacheJsonContext.Default.CacheRecord), cancellationToken).ConfigureAwait(false);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>The layers the cache refers to, so pruning can keep them alive.</summary>
+    public async Task<IReadOnlyList<Descriptor>> LayersAsync(CancellationToken cancellationToken)
+    {
+        var layers = new List<Descriptor>();
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            return layers;
+        }
+        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*.json"))
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize(await File.ReadAllBytesAsync(file, cancellationToken).ConfigureAwait(false), CacheJsonContext.Default.CacheRecord)?.Layer is { } layer)
+                {
+                    layers.Add(layer);
+                }
+            }
+            catch (JsonException)
+            {
+            }
+        }
+        return layers;
+    }
+
+    /// <summary>Forgets every record (<c>builder prune</c>); the layers go when nothing else refers to them.</summary>
+    public int Clear()
+    {
+        if (!System.IO.Directory.Exists(Directory))
+        {
+            return 0;
+        }
+        var files = System.IO.Directory.GetFiles(Directory);
+        foreach (var file in files)
+        {
+            File.Delete(file);
+        }
+        return files.Length;
+    }
+
+    private string PathOf(Digest key) => Path.Combine(Directory, key.Hex + ".json");
+}
+
+/// <summary>Cache keys: a digest over a step's definition and the keys and content digests of what it reads.</summary>
+public static class CacheKey
+{
+    public static Digest Of(Digest parent, string definition, params IEnumerable<string> inputs)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        // Length-prefixed parts, so no two different part lists hash the same text.
+        foreach (var part in inputs.Prepend(definition).Prepend(parent.ToString()))
+        {
+            var bytes = Encoding.UTF8.GetBytes(part);
+            hash.AppendData(BitConverter.GetBytes(bytes.Length));
+            hash.AppendData(bytes);
+        }
+        return Digest.FromHash(Digest.Sha256, hash.GetHashAndReset());
+    }
+}
+
+[JsonSerializable(typeof(CacheRecord))]
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+internal sealed partial class CacheJsonContext : JsonSerializerContext;

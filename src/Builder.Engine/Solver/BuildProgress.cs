@@ -1,0 +1,28 @@
+namespace Builder.Engine.Solver;
+
+/// <summary>
+/// What a build reports as it goes, one vertex (a step of a stage, or a base image) at a time. Renderers turn the
+/// stream into BuildKit's plain or tty view, or JSON lines.
+/// </summary>
+public abstract record BuildEvent(int Vertex, DateTimeOffset Time);
+
+/// <summary>A vertex started; <see cref="Name"/> is what BuildKit shows: <c>[stage 2/5] RUN make</c>.</summary>
+public sealed record VertexStarted(int Vertex, DateTimeOffset Time, string Name) : BuildEvent(Vertex, Time);
+
+/// <summary>A vertex's result came from the cache; it will not run.</summary>
+public sealed record VertexCached(int Vertex, DateTimeOffset Time) : BuildEvent(Vertex, Time);
+
+/// <summary>A line a vertex printed (RUN output) or said (progress of a pull).</summary>
+public sealed record VertexLog(int Vertex, DateTimeOffset Time, string Line, bool IsError) : BuildEvent(Vertex, Time);
+
+/// <summary>A vertex finished; <see cref="Error"/> is set when it failed.</summary>
+public sealed record VertexCompleted(int Vertex, DateTimeOffset Time, TimeSpan Duration, string? Error) : BuildEvent(Vertex, Time);
+
+/// <summary>A non-fatal remark about the build (unused build args, lint findings with --check).</summary>
+public sealed record BuildWarning(DateTimeOffset Time, string Message) : BuildEvent(0, Time);
+
+/// <summary>Where build events go. Implementations must accept events from several threads.</summary>
+public interface IBuildProgress
+{
+    void Report(BuildEvent buildEvent);
+}
