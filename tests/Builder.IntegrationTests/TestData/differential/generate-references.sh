@@ -22,6 +22,8 @@ python3 "$(dirname "$reference")/imgsum.py" docker "$work/busybox.tar" > "$here/
 for case in "$here"/[0-9]*/; do
   args=$(cat "$case/build-args" 2>/dev/null || true)
   # shellcheck disable=SC2086
-  bash "$reference" "$case" $args > "$case/expected.json"
+  # Written beside, then moved: a redirect into the context would put an empty expected.json into the build.
+  bash "$reference" "$case" $args > "$work/expected.json"
+  mv "$work/expected.json" "$case/expected.json"
   echo "generated ${case#"$here"/}"
 done
