@@ -14,6 +14,7 @@ public static class BuilderCli
             ParseCommand.Create(io),
             GraphCommand.Create(io),
             RunCommand.Create(io),
+            BuildCommand.Create(io),
         };
         foreach (var command in ImageCommands.Create(io).Concat(RegistryCommands.Create(io)))
         {
@@ -46,7 +47,7 @@ public static class BuilderCli
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ImageNotFoundException
             or Oci.Images.PlatformNotFoundException or Oci.Layers.UnsafeLayerEntryException
             or Registry.RegistryException or Registry.Credentials.CredentialHelperException or HttpRequestException
-            or Sandbox.SandboxException)
+            or Sandbox.SandboxException or Engine.BuildException)
         {
             io.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.Failure;

@@ -5,9 +5,12 @@ using Builder.Sandbox.Snapshots;
 namespace Builder.Cli;
 
 /// <summary>The sandbox the verbs run steps in: snapshots and runtime state kept beside the image store.</summary>
-internal sealed class SandboxHost(ISnapshotter snapshotter, IExecutor executor) : IAsyncDisposable
+internal sealed class SandboxHost(OverlaySnapshotter snapshotter, IExecutor executor) : IAsyncDisposable
 {
     public ISnapshotter Snapshotter { get; } = snapshotter;
+
+    /// <summary>The extracted layers the snapshots stack, shared with the engine's reads of stage file systems.</summary>
+    public LayerCache Layers { get; } = snapshotter.Layers;
 
     public IExecutor Executor { get; } = executor;
 

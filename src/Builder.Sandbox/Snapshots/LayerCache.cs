@@ -40,6 +40,11 @@ public sealed class LayerCache(string root)
                     .ConfigureAwait(false);
                 Directory.Move(temporary, target);
             }
+            catch (IOException) when (Directory.Exists(target))
+            {
+                // Another process extracted the same layer first; theirs is as good as ours.
+                DeleteTree(temporary);
+            }
             catch
             {
                 DeleteTree(temporary);

@@ -14,6 +14,9 @@ public sealed class OverlaySnapshotter(string root) : ISnapshotter
 
     public string Root { get; } = root;
 
+    /// <summary>The extracted layers the snapshots stack (also how the engine reads a stage's files without mounting).</summary>
+    public LayerCache Layers => _layers;
+
     public async Task<ISnapshot> PrepareAsync(IReadOnlyList<ILayer> parents, CancellationToken cancellationToken)
     {
         var lowers = new List<string>();

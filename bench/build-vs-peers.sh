@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Whole builds side by side: `builder build` against BuildKit (dockerd from Debian's docker.io, DOCKER_BUILDKIT=1)
+# and buildah, in the same run, on the same inputs:
+#   base: a busybox image in a local docker-registry (127.0.0.1, plain HTTP for all three)
+#   Dockerfile: a RUN creating 2,000 files; COPY of a generated ~130 MB / 4,000-file context; a RUN over it.
+# Scenarios (median wall-clock of RUNS, process start to exit):
+#   cold      --no-cache build
+#   no-op     the same build again, nothing changed
+#   one-file  one context file changed, rebuild
+#   push      push the built image to the local registry (a new repository each run)
+# Goals (issue 6): cold <= 0.7x BuildKit, no-op <= 1.0x, one-file <= 0.7x, push <= 0.5x.
+#
+# usage: bench/build-vs-peers.sh [RUNS=3]     needs root; installs docker.io and buildah when missing
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-3}
+repo=$(pwd)
+work=$(mktemp -d /tmp/build-vs-peers.XXXXXX)
+cleanup() {
+  [ -n "${registry_pid:-}" ] && kill "$registry_pid" 2>/dev/null || true
+  [ -n "${dockerd_pid:-}" ] && kill "$dockerd_pid" 2>/dev/null && sleep 2 || true
+  umount -R "$work"/dockerd/* 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+for tool in docker-registry busybox; do command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/install-deps.sh" >&2; exit 1; }; done
+command -v dockerd >/dev/null || apt-get install -y docker.io >/dev/null
+command -v buildah >/dev/null || apt-get install -y buildah >/dev/null
+
+dotnet build -c Release src/Builder.Cli -nologo -v q -o "$work/cli" >/dev/null
+dotnet build -c Release bench/Builder.Benchmarks -nologo -v q >/dev/null
+builder() { BUILDER_ROOT=$work/builder-root dotnet "$work/cli/builder.dll" "$@"; }
+
+# A local registry and a busybox base in it.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat > "$work/registry.yml" <<YAML
+version: 0.1
+log: { level: error }
+storage: { filesystem: { rootdirectory: $work/registry } }
+http: { addr: 127.0.0.1:$port }
+YAML
+docker-registry serve "$work/registry.yml" >/dev/null 2>&1 & registry_pid=$!
+r=$work/busybox; for d in bin etc tmp root; do mkdir -p "$r/$d"; done; cp "$(command -v busybox)" "$r/bin/busybox"
+for a in $(busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$r/bin/$a"; done
+printf 'root:x:0:0:root:/root:/bin/sh\n' > "$r/etc/passwd"; printf 'root:x:0:\n' > "$r/etc/group"
+sleep 1
+base=127.0.0.1:$port/busybox:latest
+builder import "$r" -t "$base" >/dev/null && builder push "$base" >/dev/null
+
+# The context and the Dockerfile.
+ctx=$work/context; mkdir -p "$ctx"
+dotnet bench/Builder.Benchmarks/bin/Release/net10.0/Builder.Benchmarks.dll gen-tree "$ctx/tree" >/dev/null
+cat > "$ctx/Dockerfile" <<'DOCKERFILE'
+ARG BASE
+FROM ${BASE}
+RUN mkdir /gen && cd /gen && i=0 && while [ $i -lt 2000 ]; do echo "$i" > "f$i"; i=$((i+1)); done
+COPY tree /ctx
+RUN find /ctx -type f | wc -l > /count && du -s /ctx > /du
+DOCKERFILE
+
+# dockerd for BuildKit, with its own data root.
+sock=$work/dockerd.sock
+(setsid dockerd --iptables=false --ip-masq=false --bridge=none --data-root "$work/dockerd/data" --exec-root "$work/dockerd/exec" \
+   --pidfile "$work/dockerd/pid" --host "unix://$sock" >"$work/dockerd.log" 2>&1 &)
+for _ in $(seq 60); do DOCKER_HOST=unix://$sock /usr/bin/docker version >/dev/null 2>&1 && break; sleep 0.5; done
+dockerd_pid=$(cat "$work/dockerd/pid")
+docker() { DOCKER_HOST=unix://$sock DOCKER_BUILDKIT=1 /usr/bin/docker "$@"; }
+buildah_() { buildah --root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver vfs "$@"; }
+if buildah_ info >/dev/null 2>&1 && buildah_ --storage-driver overlay info >/dev/null 2>&1; then
+  buildah_() { buildah --root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver overlay "$@"; }
+fi
+
+declare -A build_cold build_warm push_cmd
+build_cold[builder]="builder build -q --no-cache --build-arg BASE=$base -t bench:1 $ctx"
+build_warm[builder]="builder build -q --build-arg BASE=$base -t bench:1 $ctx"
+push_cmd[builder]="builder push bench:1 127.0.0.1:$port/pushed-builder-RUN:1"
+build_cold[buildkit]="docker build -q --no-cache --network host --build-arg BASE=$base -t bench:1 $ctx"
+build_warm[buildkit]="docker build -q --network host --build-arg BASE=$base -t bench:1 $ctx"
+push_cmd[buildkit]="docker tag bench:1 127.0.0.1:$port/pushed-buildkit-RUN:1 && docker push -q 127.0.0.1:$port/pushed-buildkit-RUN:1"
+build_cold[buildah]="buildah_ bud -q --no-cache --layers --network host --tls-verify=false --build-arg BASE=$base -t bench:1 $ctx"
+build_warm[buildah]="buildah_ bud -q --layers --network host --tls-verify=false --build-arg BASE=$base -t bench:1 $ctx"
+push_cmd[buildah]="buildah_ push -q --tls-verify=false bench:1 docker://127.0.0.1:$port/pushed-buildah-RUN:1"
+tools=(builder buildkit buildah)
+export -f builder docker buildah_ 2>/dev/null || true
+export work sock base ctx port
+
+declare -A times
+timed() { # key command
+  local start end; start=$(date +%s%N)
+  eval "$2" >/dev/null 2>"$work/last.err" || { echo "FAILED: $1: $2" >&2; cat "$work/last.err" >&2; exit 1; }
+  end=$(date +%s%N); times[$1]+="$(( (end - start) / 1000000 )) "
+}
+for tool in "${tools[@]}"; do eval "${build_cold[$tool]}" >/dev/null 2>&1; done   # warm-up: base pulled, JIT, page cache
+for run in $(seq "$runs"); do
+  for tool in "${tools[@]}"; do
+    timed "$tool cold" "${build_cold[$tool]}"
+    timed "$tool no-op" "${build_warm[$tool]}"
+    echo "change $run $tool" >> "$ctx/tree/$(ls "$ctx/tree" | head -1)" 2>/dev/null || echo "change $run" > "$ctx/tree/changed.txt"
+    timed "$tool one-file" "${build_warm[$tool]}"
+    timed "$tool push" "${push_cmd[$tool]//RUN/$run}"
+  done
+done
+
+median_ms() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+printf 'context: %s files, %s; %d cores; %d runs each, median wall-clock seconds\n' \
+  "$(find "$ctx/tree" -type f | wc -l)" "$(du -sh "$ctx/tree" | cut -f1)" "$(nproc)" "$runs"
+printf '%-10s %10s %10s %10s %14s %6s\n' scenario builder buildkit buildah "builder/bk" goal
+for scenario in cold no-op one-file push; do
+  b=$(median_ms "${times[builder $scenario]}"); k=$(median_ms "${times[buildkit $scenario]}"); h=$(median_ms "${times[buildah $scenario]}")
+  case $scenario in cold|one-file) goal=0.7 ;; no-op) goal=1.0 ;; push) goal=0.5 ;; esac
+  awk -v s="$scenario" -v b="$b" -v k="$k" -v h="$h" -v g="$goal" 'BEGIN {
+    r = b / k; printf "%-10s %10.2f %10.2f %10.2f %13.2fx %6s %s\n", s, b / 1000, k / 1000, h / 1000, r, g, (r <= g ? "met" : "NOT met") }'
+done

@@ -1,0 +1,197 @@
+using System.CommandLine;
+using System.Text.Json;
+using Builder.Cli.Rendering;
+using Builder.Engine;
+using Builder.Engine.Outputs;
+using Builder.Oci.Archives;
+using Builder.Oci.Images;
+using Builder.Oci.Layers;
+using Builder.Oci.References;
+using Builder.Registry;
+using Builder.Sandbox;
+
+namespace Builder.Cli.Commands;
+
+/// <summary><c>builder build</c>: a Dockerfile and a context to an image, docker build's flags.</summary>
+internal static class BuildCommand
+{
+    public static Command Create(CliIo io)
+    {
+        var context = new Argument<string>("CONTEXT") { Description = "The build context directory" };
+        var file = new Option<string?>("--file", "-f") { Description = "The Dockerfile (default: CONTEXT/Dockerfile)" };
+        var tags = new Option<string[]>("--tag", "-t") { Description = "Name the image (repeatable)" };
+        var buildArgs = new Option<string[]>("--build-arg") { Description = "Set a build argument (K=V, repeatable)" };
+        var target = new Option<string?>("--target") { Description = "Build this stage" };
+        var noCache = new Option<bool>("--no-cache") { Description = "Do not use the build cache" };
+        var pull = new Option<bool>("--pull") { Description = "Always pull base images" };
+        var network = new Option<string>("--network") { Description = "host (default), none", DefaultValueFactory = _ => "host" };
+        var secrets = new Option<string[]>("--secret") { Description = "id=ID,src=PATH or id=ID,env=VAR (repeatable)" };
+        var platform = new Option<string?>("--platform") { Description = "The target platform (default: this machine's)" };
+        var outputs = new Option<string[]>("--output", "-o") { Description = "type=image|oci|docker|local|registry,dest=PATH[,tar=false][,name=REF][,push=true]" };
+        var push = new Option<bool>("--push") { Description = "Push the named image to its registry" };
+        var progressMode = new Option<string>("--progress") { Description = "auto, tty, plain, json or quiet", DefaultValueFactory = _ => "auto" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the image ID" };
+        var iidFile = new Option<string?>("--iidfile") { Description = "Write the image ID to this file" };
+        var metadataFile = new Option<string?>("--metadata-file") { Description = "Write build metadata (JSON) to this file" };
+        var labels = new Option<string[]>("--label") { Description = "Add a label to the image (K=V, repeatable)" };
+        var insecure = new Option<string[]>("--insecure-registry") { Description = "A registry to reach without TLS verification (repeatable)" };
+        var command = new Command("build", "Build an image from a Dockerfile")
+        {
+            context, file, tags, buildArgs, target, noCache, pull, network, secrets, platform, outputs, push, progressMode, quiet, iidFile,
+            metadataFile, labels, insecure,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var names = (result.GetValue(tags) ?? []).Select(ImageCommands.ParseReference).ToList();
+            var args = KeyValueArguments.Parse(result.GetValue(buildArgs), "--build-arg");
+            var request = new BuildRequest
+            {
+                ContextDirectory = result.GetValue(context)!,
+                DockerfilePath = result.GetValue(file),
+                Tags = names,
+                BuildArgs = args,
+                Target = result.GetValue(target),
+                NoCache = result.GetValue(noCache),
+                Pull = result.GetValue(pull),
+                Network = result.GetValue(network) switch
+                {
+                    "host" or "default" => SandboxNetwork.Host,
+                    "none" => SandboxNetwork.None,
+                    var other => throw new UsageException($"--network: '{other}' is not host or none"),
+                },
+                Secrets = ParseSecrets(result.GetValue(secrets) ?? []),
+                Platform = ImageCommands.ParsePlatform(result.GetValue(platform)),
+                Labels = KeyValueArguments.Parse(result.GetValue(labels), "--label"),
+                Outputs = ParseOutputs(result.GetValue(outputs) ?? []),
+                SourceDateEpoch = LayerWriterOptions.ParseSourceDateEpoch(
+                    args.GetValueOrDefault("SOURCE_DATE_EPOCH") ?? Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH")),
+            };
+            if (!Directory.Exists(request.ContextDirectory))
+            {
+                throw new UsageException($"unable to prepare context: path \"{request.ContextDirectory}\" not found");
+            }
+            var progress = BuildProgressRenderers.Create(result.GetValue(quiet) ? "quiet" : result.GetValue(progressMode)!, io.Error);
+            var images = await LocalImages.OpenAsync(cancellationToken);
+            using var registries = RegistryAccess.CreateClient(result.GetValue(insecure));
+            await using var sandbox = await SandboxHost.OpenAsync(images.Store.Root, message => io.Error.WriteLine(message), cancellationToken);
+            var builder = new ImageBuilder(images.Store, sandbox.Snapshotter, sandbox.Layers, sandbox.Executor, registries);
+            var built = await builder.BuildAsync(request, progress, cancellationToken);
+
+            var pushNames = new List<ImageReference>();
+            foreach (var output in request.Outputs.DefaultIfEmpty(new BuildOutput(BuildOutputType.Image)))
+            {
+                var outputNames = names.Concat(output.Names.Select(ImageCommands.ParseReference)).ToList();
+                switch (output.Type)
+                {
+                    case BuildOutputType.Image or BuildOutputType.Registry:
+                        foreach (var name in outputNames)
+                        {
+                            await images.Store.SetAsync(name, built.Manifest, cancellationToken);
+                        }
+                        if (output.Push)
+                        {
+                            pushNames.AddRange(outputNames);
+                        }
+                        break;
+                    case BuildOutputType.Oci or BuildOutputType.Docker:
+                        var image = await StoredImage.LoadAsync(images.Store, built.Manifest, null, cancellationToken);
+                        var format = output.Type == BuildOutputType.Oci ? ArchiveFormat.Oci : ArchiveFormat.Docker;
+                        if (output.Tar)
+                        {
+                            await ImageExport.WriteTarFileAsync(image, outputNames.FirstOrDefault(), format, output.Destination!, cancellationToken);
+                        }
+                        else if (format == ArchiveFormat.Oci)
+                        {
+                            await ImageExport.WriteLayoutDirectoryAsync(image, outputNames.FirstOrDefault(), output.Destination!, cancellationToken);
+                        }
+                        else
+                        {
+                            throw new UsageException("--output type=docker writes a tar; tar=false is only for type=oci");
+                        }
+                        break;
+                    case BuildOutputType.Local:
+                        var files = await StoredImage.LoadAsync(images.Store, built.Manifest, null, cancellationToken);
+                        Directory.CreateDirectory(output.Destination!);
+                        foreach (var layer in files.Layers)
+                        {
+                            await using var tar = await layer.OpenUncompressedAsync(cancellationToken);
+                            await LayerApplier.ApplyAsync(tar, output.Destination!, null, cancellationToken);
+                        }
+                        break;
+                }
+            }
+            if (result.GetValue(push))
+            {
+                pushNames.AddRange(names);
+            }
+            foreach (var name in pushNames.Distinct())
+            {
+                var mounts = await MountSources.FindAsync(images.Store, images.Store, name, cancellationToken);
+                await new ImagePusher(registries, images.Store).PushAsync(built.Manifest, name, mounts, null, cancellationToken);
+                io.Error.WriteLine($"pushed {name} {built.Manifest.Digest}");
+            }
+            if (result.GetValue(iidFile) is { } iid)
+            {
+                await File.WriteAllTextAsync(iid, built.ImageId.ToString(), cancellationToken);
+            }
+            if (result.GetValue(metadataFile) is { } metadata)
+            {
+                await File.WriteAllTextAsync(metadata, Metadata(built, names), cancellationToken);
+            }
+            io.Out.WriteLine(built.ImageId);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static IReadOnlyDictionary<string, BuildSecret> ParseSecrets(IEnumerable<string> values)
+    {
+        var secrets = new Dictionary<string, BuildSecret>(StringComparer.Ordinal);
+        foreach (var value in values)
+        {
+            var fields = value.Split(',').Select(f => f.Split('=', 2)).ToDictionary(f => f[0], f => f.Length > 1 ? f[1] : "");
+            var id = fields.GetValueOrDefault("id") is { Length: > 0 } i ? i : throw new UsageException($"--secret {value}: id= is required");
+            var src = fields.GetValueOrDefault("src") ?? fields.GetValueOrDefault("source");
+            var env = fields.GetValueOrDefault("env");
+            if (src is null && env is null)
+            {
+                // docker's shorthand: --secret id=NAME reads the variable NAME.
+                env = id;
+            }
+            if (src is not null && !File.Exists(src))
+            {
+                throw new UsageException($"--secret {id}: {src}: no such file");
+            }
+            secrets[id] = new BuildSecret(id, src, src is null ? env : null);
+        }
+        return secrets;
+    }
+
+    private static IReadOnlyList<BuildOutput> ParseOutputs(IEnumerable<string> values)
+    {
+        try
+        {
+            return [.. values.Select(BuildOutput.Parse)];
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
+    private static string Metadata(BuildResult built, IReadOnlyList<ImageReference> names)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("containerimage.digest", built.Manifest.Digest.ToString());
+            json.WriteString("containerimage.config.digest", built.ImageId.ToString());
+            json.WriteString("containerimage.descriptor.mediaType", built.Manifest.MediaType);
+            json.WriteNumber("containerimage.descriptor.size", built.Manifest.Size);
+            json.WriteString("image.name", string.Join(',', names.Select(n => n.ToString())));
+            json.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+}

@@ -1,0 +1,51 @@
+using Builder.Engine.Outputs;
+using Builder.Oci;
+using Builder.Oci.References;
+using Builder.Sandbox;
+
+namespace Builder.Engine;
+
+/// <summary>Everything <c>builder build</c> was asked to do.</summary>
+public sealed record BuildRequest
+{
+    public required string ContextDirectory { get; init; }
+
+    /// <summary>The Dockerfile; default <c>Dockerfile</c> in the context.</summary>
+    public string? DockerfilePath { get; init; }
+
+    public IReadOnlyList<ImageReference> Tags { get; init; } = [];
+
+    public IReadOnlyDictionary<string, string> BuildArgs { get; init; } = new Dictionary<string, string>();
+
+    public string? Target { get; init; }
+
+    public bool NoCache { get; init; }
+
+    /// <summary>Always pull base images, even when the store has them.</summary>
+    public bool Pull { get; init; }
+
+    public SandboxNetwork Network { get; init; } = SandboxNetwork.Host;
+
+    public IReadOnlyDictionary<string, BuildSecret> Secrets { get; init; } = new Dictionary<string, BuildSecret>();
+
+    public Platform Platform { get; init; } = Platform.Host;
+
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    public IReadOnlyList<BuildOutput> Outputs { get; init; } = [];
+
+    /// <summary>Clamps file times and the created dates (SOURCE_DATE_EPOCH, from the environment or a build arg).</summary>
+    public DateTimeOffset? SourceDateEpoch { get; init; }
+}
+
+/// <summary>A <c>--secret id=…,src=…|env=…</c>: read when a RUN mounts it, never stored.</summary>
+public sealed record BuildSecret(string Id, string? FilePath, string? EnvironmentVariable)
+{
+    public byte[] Read() =>
+        FilePath is not null ? File.ReadAllBytes(FilePath)
+        : EnvironmentVariable is not null && Environment.GetEnvironmentVariable(EnvironmentVariable) is { } value ? System.Text.Encoding.UTF8.GetBytes(value)
+        : throw new BuildException($"secret {Id}: {(FilePath is null ? $"environment variable {EnvironmentVariable} is not set" : "no source")}");
+}
+
+/// <summary>What a build made: the image manifest, its ID, and build args no ARG consumed.</summary>
+public sealed record BuildResult(Descriptor Manifest, Digest ImageId, IReadOnlyList<string> UnusedBuildArgs);

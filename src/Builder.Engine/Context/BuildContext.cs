@@ -1,0 +1,225 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Builder.Dockerfile.Ignore;
+using Builder.Engine.Semantics;
+using Builder.Oci.Layers;
+
+namespace Builder.Engine.Context;
+
+/// <summary>
+/// The build context directory with its .dockerignore applied: what COPY and ADD may read, never anything outside
+/// it. Content digests use a persistent stat cache (path, size, mtime, inode → sha256), so an unchanged context is
+/// not read again on the next build.
+/// </summary>
+public sealed class BuildContext
+{
+    private readonly Dictionary<string, StatCacheEntry> _statCache;
+    private readonly string? _statCachePath;
+    private readonly Lock _gate = new();
+    private bool _statCacheChanged;
+
+    private BuildContext(string root, DockerIgnoreMatcher ignore, string? statCachePath)
+    {
+        Root = root;
+        Ignore = ignore;
+        _statCachePath = statCachePath;
+        _statCache = Load(statCachePath);
+    }
+
+    public string Root { get; }
+
+    public DockerIgnoreMatcher Ignore { get; }
+
+    /// <summary>Files read from disk (not from the stat cache) while hashing, for tests and progress.</summary>
+    public int FilesHashed { get; private set; }
+
+    public static BuildContext Open(string root, string? dockerfileRelativePath, string? statCachePath)
+    {
+        root = Path.GetFullPath(root);
+        if (!Directory.Exists(root))
+        {
+            throw new DirectoryNotFoundException($"the build context {root} is not a directory");
+        }
+        var ignore = DockerIgnoreMatcher.Empty;
+        foreach (var candidate in DockerIgnore.CandidateFiles(dockerfileRelativePath))
+        {
+            var path = Path.Combine(root, candidate);
+            if (File.Exists(path))
+            {
+                ignore = DockerIgnore.Parse(File.ReadAllText(path));
+                break;
+            }
+        }
+        return new BuildContext(root, ignore, statCachePath);
+    }
+
+    /// <summary>
+    /// The context paths a COPY source names (relative, "/" separated; "" is the root), wildcards matched per
+    /// segment. A source outside the context is refused; one that matches nothing is an error, as in BuildKit.
+    /// </summary>
+    public IReadOnlyList<string> Resolve(string source, DockerIgnoreMatcher? excludes = null)
+    {
+        var segments = new List<string>();
+        foreach (var part in source.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part == ".")
+            {
+                continue;
+            }
+            if (part == "..")
+            {
+                // Like BuildKit: ".." cannot climb above the context root.
+                if (segments.Count > 0)
+                {
+                    segments.RemoveAt(segments.Count - 1);
+                }
+                continue;
+            }
+            segments.Add(part);
+        }
+        var matches = new List<string> { "" };
+        foreach (var segment in segments)
+        {
+            var next = new List<string>();
+            foreach (var parent in matches)
+            {
+                var full = Path.Combine(Root, parent);
+                if (!GoGlob.HasWildcards(segment))
+                {
+                    var candidate = parent.Length == 0 ? segment : $"{parent}/{segment}";
+                    if (LibC.LStat(Path.Combine(Root, candidate)) is not null)
+                    {
+                        next.Add(candidate);
+                    }
+                    continue;
+                }
+                if (LibC.LStat(full) is not { IsDirectory: true })
+                {
+                    continue;
+                }
+                var pattern = GoGlob.Compile(segment);
+                foreach (var child in Directory.EnumerateFileSystemEntries(full).Select(Path.GetFileName).Order(StringComparer.Ordinal))
+                {
+                    if (pattern.IsMatch(child!))
+                    {
+                        next.Add(parent.Length == 0 ? child! : $"{parent}/{child}");
+                    }
+                }
+            }
+            matches = next;
+        }
+        matches = [.. matches.Where(m => m.Length == 0 || (!Ignore.IsExcluded(m) && !(excludes?.IsExcluded(m) ?? false)))];
+        if (matches.Count == 0)
+        {
+            throw new BuildException(GoGlob.HasWildcards(source)
+                ? $"failed to compute cache key: no source files were specified (\"{source}\" matches nothing in the context)"
+                : $"failed to compute cache key: \"/{string.Join('/', segments)}\" not found: not found");
+        }
+        return matches;
+    }
+
+    /// <summary>Every path below a context directory that the ignore rules (and <paramref name="excludes"/>) keep, parents first.</summary>
+    public IEnumerable<string> Walk(string directory, DockerIgnoreMatcher? excludes = null)
+    {
+        var full = directory.Length == 0 ? Root : Path.Combine(Root, directory);
+        foreach (var child in Directory.EnumerateFileSystemEntries(full).Select(Path.GetFileName).Order(StringComparer.Ordinal))
+        {
+            var relative = directory.Length == 0 ? child! : $"{directory}/{child}";
+            var excluded = Ignore.IsExcluded(relative) || (excludes?.IsExcluded(relative) ?? false);
+            var isDirectory = LibC.LStat(Path.Combine(Root, relative)) is { IsDirectory: true };
+            if (!excluded)
+            {
+                yield return relative;
+            }
+            if (isDirectory && (!excluded || Ignore.MayIncludeUnder(relative)))
+            {
+                foreach (var below in Walk(relative, excludes))
+                {
+                    yield return below;
+                }
+            }
+        }
+    }
+
+    /// <summary>A digest of what COPY reads from these paths: names, types, modes, link targets and contents.</summary>
+    public string Hash(IEnumerable<string> paths)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var path in paths)
+        {
+            var full = Path.Combine(Root, path);
+            if (LibC.LStat(full) is not { } status)
+            {
+                continue;
+            }
+            var line = new StringBuilder().Append(path).Append('\0').Append(status.Mode).Append('\0');
+            if ((status.Mode & 0xF000) == 0xA000)
+            {
+                line.Append(LibC.ReadLink(full));
+            }
+            else if ((status.Mode & 0xF000) == 0x8000)
+            {
+                line.Append(FileDigest(full, status));
+            }
+            hash.AppendData(Encoding.UTF8.GetBytes(line.Append('\n').ToString()));
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    public void SaveStatCache()
+    {
+        lock (_gate)
+        {
+            if (!_statCacheChanged || _statCachePath is null)
+            {
+                return;
+            }
+            Directory.CreateDirectory(Path.GetDirectoryName(_statCachePath)!);
+            var temporary = _statCachePath + "." + Guid.NewGuid().ToString("N") + ".tmp";
+            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(_statCache, EngineJsonContext.Default.DictionaryStringStatCacheEntry));
+            File.Move(temporary, _statCachePath, overwrite: true);
+            _statCacheChanged = false;
+        }
+    }
+
+    private string FileDigest(string full, FileStatus status)
+    {
+        var mtime = status.MtimeSeconds * 1_000_000_000 + status.MtimeNanoseconds;
+        lock (_gate)
+        {
+            if (_statCache.TryGetValue(full, out var cached) && cached.Size == status.Size && cached.MtimeNanoseconds == mtime && cached.Inode == status.Inode)
+            {
+                return cached.Sha256;
+            }
+        }
+        using var stream = File.OpenRead(full);
+        var digest = Convert.ToHexStringLower(SHA256.HashData(stream));
+        lock (_gate)
+        {
+            FilesHashed++;
+            _statCache[full] = new StatCacheEntry(status.Size, mtime, status.Inode, digest);
+            _statCacheChanged = true;
+        }
+        return digest;
+    }
+
+    private static Dictionary<string, StatCacheEntry> Load(string? path)
+    {
+        if (path is null || !File.Exists(path))
+        {
+            return new(StringComparer.Ordinal);
+        }
+        try
+        {
+            return JsonSerializer.Deserialize(File.ReadAllBytes(path), EngineJsonContext.Default.DictionaryStringStatCacheEntry) ?? new(StringComparer.Ordinal);
+        }
+        catch (JsonException)
+        {
+            return new(StringComparer.Ordinal); // a damaged cache only costs a re-read
+        }
+    }
+}
+
+/// <summary>What the stat cache remembers of a context file.</summary>
+public sealed record StatCacheEntry(long Size, long MtimeNanoseconds, ulong Inode, string Sha256);

@@ -1,0 +1,142 @@
+using Builder.Dockerfile.Binding;
+using Builder.Dockerfile.Graph;
+using Builder.Dockerfile.Shell;
+using Builder.Dockerfile.Syntax;
+using Builder.Engine.Context;
+using Builder.Engine.Solver;
+using Builder.Oci;
+using Builder.Oci.Content;
+using Builder.Oci.Images;
+using Builder.Registry;
+using Builder.Sandbox;
+using Builder.Sandbox.Mounts;
+using Builder.Sandbox.Snapshots;
+
+namespace Builder.Engine;
+
+/// <summary>
+/// <c>builder build</c>: reads the Dockerfile, plans its stages (only those the target needs, independent ones in
+/// parallel), builds them, and writes the target stage as an image into the store. Nothing is tagged unless the
+/// whole build succeeds; blobs of a failed build are left for prune, never referenced.
+/// </summary>
+public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter, LayerCache layers, IExecutor executor, RegistryClient registries)
+{
+    public async Task<BuildResult> BuildAsync(BuildRequest request, IBuildProgress progress, CancellationToken cancellationToken)
+    {
+        var contextDirectory = Path.GetFullPath(request.ContextDirectory);
+        var dockerfilePath = Path.GetFullPath(request.DockerfilePath ?? Path.Combine(contextDirectory, "Dockerfile"));
+        if (!File.Exists(dockerfilePath))
+        {
+            throw new BuildException($"failed to read dockerfile: open {dockerfilePath}: no such file or directory");
+        }
+        var fileName = Path.GetFileName(dockerfilePath);
+        var syntax = DockerfileParser.Parse(await File.ReadAllTextAsync(dockerfilePath, cancellationToken).ConfigureAwait(false), fileName);
+        if (syntax.Errors.FirstOrDefault() is { } parseError)
+        {
+            throw new DockerfileException(fileName, parseError.Span, parseError.Message);
+        }
+        var bound = Binder.Bind(syntax);
+        var platformArgs = PlatformArgs(request.Platform);
+        var graph = StageGraph.Build(bound, new StageGraphOptions(request.BuildArgs, request.Target, platformArgs));
+
+        var cacheRoot = Path.Combine(store.Root, "cache");
+        var relativeDockerfile = Path.GetRelativePath(contextDirectory, dockerfilePath);
+        var session = new BuildSession
+        {
+            Request = request,
+            Store = store,
+            Snapshotter = snapshotter,
+            Layers = layers,
+            Executor = executor,
+            Registries = registries,
+            Cache = new BuildCache(Path.Combine(cacheRoot, "steps"), store),
+            CacheMounts = new CacheMountStore(Path.Combine(cacheRoot, "mounts")),
+            Context = BuildContext.Open(contextDirectory, relativeDockerfile.StartsWith("..", StringComparison.Ordinal) ? null : relativeDockerfile,
+                Path.Combine(cacheRoot, "context-stat-cache.json")),
+            Progress = progress,
+            FileName = fileName,
+            Lexer = new ShellLexer(syntax.EscapeChar),
+            ScratchDirectory = Directory.CreateDirectory(Path.Combine(store.Root, "sandbox", "scratch")).FullName,
+        };
+
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        foreach (var wave in graph.Waves)
+        {
+            foreach (var index in wave)
+            {
+                var node = graph.Stages.Single(s => s.Stage.Index == index);
+                session.Stages[index] = Task.Run(() => new StageBuilder(session, graph, node).BuildAsync(failed.Token), failed.Token);
+            }
+        }
+        StageResult target;
+        try
+        {
+            target = await session.Stages[graph.Target].ConfigureAwait(false);
+            // A stage nothing awaited (unused by the target) still must not fail silently: all reachable ones are needed.
+            await Task.WhenAll(session.Stages.Values).ConfigureAwait(false);
+        }
+        catch
+        {
+            await failed.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(session.Stages.Values.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            session.Context.SaveStatCache();
+        }
+
+        var manifest = await WriteImageAsync(target, request, cancellationToken).ConfigureAwait(false);
+        var unused = request.BuildArgs.Keys.Where(k => !session.UsedBuildArgs.Contains(k) && !platformArgs.ContainsKey(k)
+            && !graph.GlobalArgs.ContainsKey(k) && !StageVariablesProxy(k)).Order(StringComparer.Ordinal).ToList();
+        if (unused.Count > 0)
+        {
+            progress.Report(new BuildWarning(DateTimeOffset.UtcNow, $"[Warning] One or more build-args [{string.Join(' ', unused)}] were not consumed"));
+        }
+        return new BuildResult(manifest.Descriptor, manifest.Value.Config.Digest, unused);
+    }
+
+    private static bool StageVariablesProxy(string name) => Semantics.StageVariables.ProxyArgs.Contains(name);
+
+    private async Task<Blob<ImageManifest>> WriteImageAsync(StageResult target, BuildRequest request, CancellationToken cancellationToken)
+    {
+        var created = request.SourceDateEpoch ?? DateTimeOffset.UtcNow;
+        var config = target.Config.Config ?? new ContainerConfig();
+        if (request.Labels.Count > 0)
+        {
+            var labels = new Dictionary<string, string>(config.Labels ?? new Dictionary<string, string>());
+            foreach (var (key, value) in request.Labels)
+            {
+                labels[key] = value;
+            }
+            config = config with { Labels = labels };
+        }
+        var image = target.Config with
+        {
+            Created = created,
+            Config = config,
+            Architecture = request.Platform.Architecture,
+            Os = request.Platform.Os,
+            Variant = request.Platform.Variant,
+            RootFs = RootFs.Layers([.. target.Layers.Select(l => l.DiffId)]),
+        };
+        return await ImageWriter.WriteAsync(store, image, [.. target.Layers.Select(l => l.Descriptor)], null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>BuildKit's predefined platform ARGs (this builder builds for the platform it runs on, or --platform's).</summary>
+    public static IReadOnlyDictionary<string, string> PlatformArgs(Platform target)
+    {
+        var build = Platform.Host;
+        return new Dictionary<string, string>
+        {
+            ["TARGETPLATFORM"] = target.ToString(),
+            ["TARGETOS"] = target.Os,
+            ["TARGETARCH"] = target.Architecture,
+            ["TARGETVARIANT"] = target.Variant ?? "",
+            ["BUILDPLATFORM"] = build.ToString(),
+            ["BUILDOS"] = build.Os,
+            ["BUILDARCH"] = build.Architecture,
+            ["BUILDVARIANT"] = build.Variant ?? "",
+        };
+    }
+}

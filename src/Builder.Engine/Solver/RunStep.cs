@@ -1,0 +1,287 @@
+using System.Diagnostics;
+using System.Text;
+using Builder.Dockerfile.Binding;
+using Builder.Oci;
+using Builder.Sandbox;
+using Builder.Sandbox.Mounts;
+
+namespace Builder.Engine.Solver;
+
+/// <summary>
+/// One RUN: its process, environment and mounts; a cache hit reuses its layer, a miss runs it in the sandbox over
+/// the stage's layers and keeps what it changed. A failure names the Dockerfile line, the command, its exit code
+/// and the last lines it printed.
+/// </summary>
+internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstruction run)
+{
+    private const int TailLines = 12;
+
+    public async Task ExecuteAsync(CancellationToken cancellationToken)
+    {
+        var vertex = session.NextVertex();
+        var clock = Stopwatch.StartNew();
+        session.Progress.Report(new VertexStarted(vertex, DateTimeOffset.UtcNow, stage.DisplayStep(run)));
+        var config = stage.Config;
+        var shell = config.Shell is { Count: > 0 } s ? s : ["/bin/sh", "-c"];
+        var args = run.Heredocs.Count > 0 && run.Command.IsShellForm && run.Command.Words is [var only] && only.TrimStart().StartsWith("<<", StringComparison.Ordinal)
+            ? [.. shell, run.Heredocs[0].Body] // RUN <<EOF: the heredoc is the script
+            : run.Command.ToArgs(shell);
+        var env = stage.Variables.RunEnvironment(config.Env ?? []);
+        var mounts = run.Mounts.Select(RunMount.Parse).ToList();
+        var network = run.Network switch
+        {
+            "none" => SandboxNetwork.None,
+            "host" => SandboxNetwork.Host,
+            _ => session.Request.Network,
+        };
+        var buildArgs = stage.Variables.ArgsWithValues;
+        var createdBy = "RUN " + (buildArgs.Count > 0 ? $"|{buildArgs.Count} {string.Join(' ', buildArgs.Select(a => $"{a.Key}={a.Value}"))} " : "")
+            + string.Join(' ', args) + " # buildkit";
+        var key = CacheKey.Of(stage.Key, "RUN", string.Join('\0', args), string.Join('\0', env), config.User ?? "", stage.WorkingDirectory,
+            network.ToString(), string.Join('\0', run.Mounts));
+        if (!session.Request.NoCache && await session.Cache.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } hit)
+        {
+            session.Progress.Report(new VertexCached(vertex, DateTimeOffset.UtcNow));
+            stage.Commit(key, hit.Layer, hit.DiffId, createdBy);
+            session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
+            return;
+        }
+
+        await using var snapshot = await session.Snapshotter.PrepareAsync(stage.Layers, cancellationToken).ConfigureAwait(false);
+        var leases = new List<IDisposable>();
+        var scratch = Directory.CreateDirectory(Path.Combine(session.ScratchDirectory, Guid.NewGuid().ToString("N"))).FullName;
+        try
+        {
+            var sandboxMounts = new List<SandboxMount>();
+            var secretEnv = new List<string>();
+            foreach (var mount in mounts)
+            {
+                sandboxMounts.AddRange(await MountAsync(mount, scratch, leases, secretEnv, cancellationToken).ConfigureAwait(false));
+            }
+            var spec = new ExecSpec
+            {
+                Args = args,
+                Env = [.. env, .. secretEnv],
+                User = config.User ?? "",
+                WorkingDirectory = stage.WorkingDirectory,
+                Network = network,
+                Mounts = sandboxMounts,
+            };
+            var tail = new LineSink(session.Progress, vertex, TailLines);
+            int exitCode;
+            using (var output = new LineStream(tail, isError: false))
+            using (var error = new LineStream(tail, isError: true))
+            {
+                exitCode = await session.Executor.RunAsync(spec, snapshot, new ProcessIo(null, output, error), cancellationToken).ConfigureAwait(false);
+            }
+            if (exitCode != 0)
+            {
+                var message = $"process \"{string.Join(' ', args)}\" did not complete successfully: exit code: {exitCode}";
+                session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, message));
+                throw new BuildException($"{session.FileName}:{run.Span.Start.Line}: RUN failed: {message}" + tail.Format());
+            }
+            var layer = await session.Snapshotter.CommitDiffAsync(snapshot, session.Store, session.LayerOptions, cancellationToken).ConfigureAwait(false);
+            await session.Cache.PutAsync(key, new CacheRecord(layer?.Compressed, layer?.DiffId), cancellationToken).ConfigureAwait(false);
+            stage.Commit(key, layer?.Compressed, layer?.DiffId, createdBy);
+        }
+        finally
+        {
+            foreach (var lease in leases)
+            {
+                lease.Dispose();
+            }
+            Directory.Delete(scratch, recursive: true);
+        }
+        session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
+    }
+
+    private async Task<IReadOnlyList<SandboxMount>> MountAsync(RunMount mount, string scratch, List<IDisposable> leases, List<string> env, CancellationToken cancellationToken)
+    {
+        switch (mount.Type)
+        {
+            case MountType.Cache:
+                var lease = await session.CacheMounts.AcquireAsync(
+                    new CacheMountRequest(mount.Id ?? mount.Target, (Sandbox.Mounts.CacheSharing)(int)mount.Sharing)
+                    {
+                        UserId = mount.Uid ?? 0,
+                        GroupId = mount.Gid ?? 0,
+                        Mode = (UnixFileMode)(mount.Mode ?? 0b111_101_101),
+                    },
+                    cancellationToken).ConfigureAwait(false);
+                leases.Add(lease);
+                return [new BindMount(mount.Target, lease.Directory, mount.ReadOnly)];
+            case MountType.Secret:
+                var id = mount.Id ?? Path.GetFileName(mount.Target);
+                if (!session.Request.Secrets.TryGetValue(id, out var secret))
+                {
+                    return mount.Required ? throw new BuildException($"secret {id} not found (pass it with --secret id={id},src=FILE)") : [];
+                }
+                var bytes = secret.Read();
+                if (mount.Env is { } variable)
+                {
+                    env.Add($"{variable}={Encoding.UTF8.GetString(bytes)}");
+                    if (mount.Target.Length == 0)
+                    {
+                        return [];
+                    }
+                }
+                // The secret lives outside the root and is bound read-only: it can never reach the layer.
+                var file = Path.Combine(scratch, "secret-" + Guid.NewGuid().ToString("N"));
+                await File.WriteAllBytesAsync(file, bytes, cancellationToken).ConfigureAwait(false);
+                File.SetUnixFileMode(file, (UnixFileMode)(mount.Mode ?? 0b100_000_000));
+                if (mount.Uid is not null || mount.Gid is not null)
+                {
+                    Oci.Layers.LibC.LChown(file, mount.Uid ?? 0, mount.Gid ?? 0);
+                }
+                return [new BindMount(string.IsNullOrEmpty(mount.Target) ? $"/run/secrets/{id}" : mount.Target, file, ReadOnly: true)];
+            case MountType.Tmpfs:
+                return [new TmpfsMount(mount.Target, mount.SizeBytes ?? 0)];
+            case MountType.Ssh:
+                if (Environment.GetEnvironmentVariable("SSH_AUTH_SOCK") is not { Length: > 0 } socket)
+                {
+                    return mount.Required ? throw new BuildException("RUN --mount=type=ssh: no SSH agent (SSH_AUTH_SOCK is not set)") : [];
+                }
+                var target = string.IsNullOrEmpty(mount.Target) ? "/run/buildkit/ssh_agent.0" : mount.Target;
+                env.Add($"SSH_AUTH_SOCK={target}");
+                return [new BindMount(target, socket, ReadOnly: true)];
+            default:
+                return [await BindAsync(mount, scratch, cancellationToken).ConfigureAwait(false)];
+        }
+    }
+
+    /// <summary>A bind of the context or another stage; a writable one gets a copy, so its writes are discarded.</summary>
+    private async Task<SandboxMount> BindAsync(RunMount mount, string scratch, CancellationToken cancellationToken)
+    {
+        var source = (mount.Source ?? "").Trim('/');
+        string host;
+        if (mount.From is null)
+        {
+            host = Path.GetFullPath(Path.Combine(session.Context.Root, source));
+            if (!host.StartsWith(session.Context.Root, StringComparison.Ordinal))
+            {
+                throw new BuildException($"RUN --mount source {mount.Source} is outside the build context");
+            }
+        }
+        else
+        {
+            var layers = stage.ResolveStageIndex(mount.From) is { } index && session.Stages.TryGetValue(index, out var built)
+                ? (await built.ConfigureAwait(false)).Layers
+                : (await session.ResolveImageAsync(mount.From, null, 0, cancellationToken).ConfigureAwait(false)).Layers;
+            // A stage's files live in several layer directories: flatten what the mount shows into the scratch space.
+            host = Path.Combine(scratch, "bind-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(host);
+            foreach (var layer in layers)
+            {
+                await using var tar = await layer.OpenUncompressedAsync(cancellationToken).ConfigureAwait(false);
+                await Oci.Layers.LayerApplier.ApplyAsync(tar, host, null, cancellationToken).ConfigureAwait(false);
+            }
+            host = Path.Combine(host, source);
+            return new BindMount(mount.Target, host, mount.ReadOnly);
+        }
+        if (!mount.ReadOnly)
+        {
+            var copy = Path.Combine(scratch, "bind-" + Guid.NewGuid().ToString("N"));
+            CopyTree(host, copy);
+            host = copy;
+        }
+        return new BindMount(mount.Target, host, mount.ReadOnly);
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        if (File.Exists(from))
+        {
+            File.Copy(from, to);
+            return;
+        }
+        Directory.CreateDirectory(to);
+        foreach (var entry in Directory.EnumerateFileSystemEntries(from))
+        {
+            CopyTree(entry, Path.Combine(to, Path.GetFileName(entry)));
+        }
+    }
+
+    /// <summary>Keeps the last lines a step printed and reports each line as progress.</summary>
+    private sealed class LineSink(IBuildProgress progress, int vertex, int keep)
+    {
+        private readonly Queue<string> _tail = new();
+        private readonly Lock _gate = new();
+
+        public void Line(string line, bool isError)
+        {
+            progress.Report(new VertexLog(vertex, DateTimeOffset.UtcNow, line, isError));
+            lock (_gate)
+            {
+                _tail.Enqueue(line);
+                if (_tail.Count > keep)
+                {
+                    _tail.Dequeue();
+                }
+            }
+        }
+
+        public string Format()
+        {
+            lock (_gate)
+            {
+                return _tail.Count == 0 ? "" : "\n" + string.Join('\n', _tail.Select(l => "  > " + l));
+            }
+        }
+    }
+
+    /// <summary>A write-only stream that cuts what is written into lines.</summary>
+    private sealed class LineStream(LineSink sink, bool isError) : Stream
+    {
+        private readonly MemoryStream _pending = new();
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            for (var i = offset; i < offset + count; i++)
+            {
+                if (buffer[i] == (byte)'\n')
+                {
+                    Emit();
+                }
+                else
+                {
+                    _pending.WriteByte(buffer[i]);
+                }
+            }
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && _pending.Length > 0)
+            {
+                Emit();
+            }
+            base.Dispose(disposing);
+        }
+
+        private void Emit()
+        {
+            sink.Line(Encoding.UTF8.GetString(_pending.ToArray()).TrimEnd('\r'), isError);
+            _pending.SetLength(0);
+        }
+    }
+}

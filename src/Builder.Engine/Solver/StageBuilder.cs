@@ -1,0 +1,466 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Builder.Dockerfile.Binding;
+using Builder.Dockerfile.Graph;
+using Builder.Dockerfile.Shell;
+using Builder.Dockerfile.Syntax;
+using Builder.Engine.Semantics;
+using Builder.Oci;
+using Builder.Oci.Images;
+using Builder.Oci.Layers;
+using Builder.Sandbox;
+using Builder.Sandbox.Runtime;
+
+namespace Builder.Engine.Solver;
+
+/// <summary>
+/// Builds one stage, instruction by instruction, as BuildKit's Dockerfile frontend defines them: config edits
+/// change the image config and add an empty history entry; RUN, COPY, ADD and a WORKDIR that creates a directory add
+/// a layer, reused from the cache when their key matches.
+/// </summary>
+internal sealed class StageBuilder(BuildSession session, StageGraph graph, StageNode node)
+{
+    private const string DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    private readonly List<ILayer> _layers = [];
+    private readonly List<HistoryEntry> _history = [];
+    private ImageConfig _image = null!;
+    private ContainerConfig _config = new();
+    private Digest _key;
+    private bool _cmdSet;
+    private StageVariables _variables = null!;
+
+    private Stage Stage => node.Stage;
+
+    private int StepCount => Stage.Instructions.Count(i => i is RunInstruction or CopyInstruction or AddInstruction or WorkdirInstruction) + 1;
+
+    private int _step;
+
+    public async Task<StageResult> BuildAsync(CancellationToken cancellationToken)
+    {
+        _variables = new StageVariables(session.Request.BuildArgs, graph.GlobalArgs, session.Lexer, session.UsedBuildArgs);
+        await FromAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var instruction in Stage.Instructions)
+        {
+            try
+            {
+                await ApplyAsync(instruction, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ShellExpansionException e)
+            {
+                throw new DockerfileException(session.FileName, instruction.Span, e.Message);
+            }
+            catch (BuildException e) when (!e.Message.StartsWith(session.FileName + ":", StringComparison.Ordinal))
+            {
+                throw new BuildException($"{session.FileName}:{instruction.Span.Start.Line}: {instruction.Syntax.Original.Split('\n')[0].Trim()}: {e.Message}", e);
+            }
+        }
+        return new StageResult(_image with { Config = _config, History = [.. _history] }, [.. _layers], _key);
+    }
+
+    private async Task FromAsync(CancellationToken cancellationToken)
+    {
+        var vertex = session.NextVertex();
+        var clock = Stopwatch.StartNew();
+        session.Progress.Report(new VertexStarted(vertex, DateTimeOffset.UtcNow, $"[{Stage.DisplayName} 1/{StepCount}] {Stage.From.Syntax.Original.Trim()}"));
+        _step = 1;
+        switch (node.Base)
+        {
+            case BaseScratch:
+                _image = ImageConfig.Empty(session.Request.Platform);
+                _config = new ContainerConfig { Env = [DefaultPath] };
+                _key = CacheKey.Of(default, "FROM scratch", session.Request.Platform.ToString());
+                break;
+            case BaseStage { StageIndex: var index }:
+                var parent = await session.Stages[index].ConfigureAwait(false);
+                _image = parent.Config;
+                _config = parent.Config.Config ?? new ContainerConfig();
+                _layers.AddRange(parent.Layers);
+                _history.AddRange(parent.Config.History ?? []);
+                _key = parent.CacheKey;
+                break;
+            case BaseImage { Reference: var reference }:
+                var image = await session.ResolveImageAsync(reference, node.Platform, vertex, cancellationToken).ConfigureAwait(false);
+                _image = image.Config.Value;
+                _config = image.Config.Value.Config ?? new ContainerConfig();
+                _layers.AddRange(image.Layers);
+                _history.AddRange(image.Config.Value.History ?? []);
+                _key = CacheKey.Of(default, "FROM", image.Descriptor.Digest.ToString());
+                break;
+        }
+        if (_config.Env is null or { Count: 0 })
+        {
+            _config = _config with { Env = [DefaultPath] };
+        }
+        session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
+        // The base's ONBUILD triggers run first, then are gone from this image, as in docker.
+        var triggers = _config.OnBuild ?? [];
+        _config = _config with { OnBuild = null };
+        foreach (var trigger in triggers)
+        {
+            var bound = Binder.Bind(DockerfileParser.Parse($"FROM scratch\n{trigger}\n", session.FileName));
+            foreach (var instruction in bound.Stages[0].Instructions)
+            {
+                await ApplyAsync(instruction, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private IReadOnlyList<string> Env => _config.Env ?? [];
+
+    private string Expand(string word) => _variables.Expand(word, Env);
+
+    private void History(string createdBy, bool emptyLayer) =>
+        _history.Add(new HistoryEntry { Created = Now, CreatedBy = createdBy, Comment = emptyLayer ? null : "buildkit.dockerfile.v0", EmptyLayer = emptyLayer });
+
+    private DateTimeOffset Now => session.Request.SourceDateEpoch ?? DateTimeOffset.UtcNow;
+
+    private async Task ApplyAsync(Instruction instruction, CancellationToken cancellationToken)
+    {
+        switch (instruction)
+        {
+            case ArgInstruction arg:
+                foreach (var declaration in arg.Args)
+                {
+                    _variables.Declare(declaration, Env);
+                }
+                History("ARG " + string.Join(' ', arg.Args.Select(a => a.Default is null ? a.Name : $"{a.Name}={a.Default}")), emptyLayer: true);
+                break;
+            case EnvInstruction env:
+                var values = env.Variables.Select(v => (v.Key, Value: Expand(v.Value))).ToList();
+                var merged = Env.ToList();
+                foreach (var (key, value) in values)
+                {
+                    merged.RemoveAll(e => e.Split('=', 2)[0] == key);
+                    merged.Add($"{key}={value}");
+                }
+                _config = _config with { Env = merged };
+                History("ENV " + string.Join(' ', values.Select(v => $"{v.Key}={v.Value}")), emptyLayer: true);
+                break;
+            case LabelInstruction label:
+                var labels = new Dictionary<string, string>(_config.Labels ?? new Dictionary<string, string>());
+                var expanded = label.Labels.Select(l => (Key: Expand(l.Key), Value: Expand(l.Value))).ToList();
+                foreach (var (key, value) in expanded)
+                {
+                    labels[key] = value;
+                }
+                _config = _config with { Labels = labels };
+                History("LABEL " + string.Join(' ', expanded.Select(l => $"{l.Key}={l.Value}")), emptyLayer: true);
+                break;
+            case ExposeInstruction expose:
+                var ports = (_config.ExposedPorts ?? []).ToList();
+                foreach (var port in expose.Ports.SelectMany(p => _variables.ExpandWords(p, Env)).SelectMany(ExpandPorts))
+                {
+                    if (!ports.Contains(port))
+                    {
+                        ports.Add(port);
+                    }
+                }
+                _config = _config with { ExposedPorts = ports };
+                History($"EXPOSE map[{string.Join(' ', ports.Order(StringComparer.Ordinal).Select(p => p + ":{}"))}]", emptyLayer: true);
+                break;
+            case VolumeInstruction volume:
+                var volumes = (_config.Volumes ?? []).ToList();
+                foreach (var path in volume.Paths.Select(Expand))
+                {
+                    if (path.Length == 0)
+                    {
+                        throw new BuildException("VOLUME specified can not be an empty string");
+                    }
+                    if (!volumes.Contains(path))
+                    {
+                        volumes.Add(path);
+                    }
+                }
+                _config = _config with { Volumes = volumes };
+                History("VOLUME [" + string.Join(' ', volume.Paths.Select(Expand)) + "]", emptyLayer: true);
+                break;
+            case StopSignalInstruction stop:
+                _config = _config with { StopSignal = Expand(stop.Signal) };
+                History("STOPSIGNAL " + _config.StopSignal, emptyLayer: true);
+                break;
+            case UserInstruction user:
+                _config = _config with { User = Expand(user.User) };
+                History("USER " + _config.User, emptyLayer: true);
+                break;
+            case ShellInstruction shell:
+                _config = _config with { Shell = shell.Shell };
+                History("SHELL [" + string.Join(' ', shell.Shell) + "]", emptyLayer: true);
+                break;
+            case CmdInstruction cmd:
+                _config = _config with { Cmd = cmd.Command.ToArgs(Shell) };
+                _cmdSet = true;
+                History("CMD " + Json(_config.Cmd), emptyLayer: true);
+                break;
+            case EntrypointInstruction entrypoint:
+                // An ENTRYPOINT drops a CMD inherited from the base, not one this stage set (BuildKit's cmdSet).
+                _config = _config with { Entrypoint = entrypoint.Command.ToArgs(Shell), Cmd = _cmdSet ? _config.Cmd : null };
+                History("ENTRYPOINT " + Json(_config.Entrypoint), emptyLayer: true);
+                break;
+            case HealthcheckInstruction health:
+                _config = _config with
+                {
+                    Healthcheck = health.IsNone
+                        ? new HealthcheckConfig { Test = ["NONE"] }
+                        : new HealthcheckConfig
+                        {
+                            Test = health.Test,
+                            Interval = NullIfZero(health.Interval),
+                            Timeout = NullIfZero(health.Timeout),
+                            StartPeriod = NullIfZero(health.StartPeriod),
+                            StartInterval = NullIfZero(health.StartInterval),
+                            Retries = health.Retries == 0 ? null : health.Retries,
+                        },
+                };
+                History("HEALTHCHECK " + (health.IsNone ? "NONE" : "&{" + Json(health.Test) + "}"), emptyLayer: true);
+                break;
+            case MaintainerInstruction maintainer:
+                _image = _image with { Author = Expand(maintainer.Maintainer) };
+                History("MAINTAINER " + _image.Author, emptyLayer: true);
+                break;
+            case OnbuildInstruction onbuild:
+                _config = _config with { OnBuild = [.. _config.OnBuild ?? [], onbuild.Expression] };
+                break;
+            case WorkdirInstruction workdir:
+                await WorkdirAsync(workdir, cancellationToken).ConfigureAwait(false);
+                break;
+            case RunInstruction run:
+                await new RunStep(session, this, run).ExecuteAsync(cancellationToken).ConfigureAwait(false);
+                break;
+            case CopyInstruction copy:
+                await CopyAsync(copy, copy.Sources, copy.InlineSources, copy.Destination, copy.From, copy.Chown, copy.Chmod, copy.Excludes, extract: false, cancellationToken).ConfigureAwait(false);
+                break;
+            case AddInstruction add:
+                await CopyAsync(add, add.Sources, add.InlineSources, add.Destination, null, add.Chown, add.Chmod, add.Excludes, extract: add.Unpack ?? true, cancellationToken).ConfigureAwait(false);
+                break;
+            default:
+                throw new BuildException($"{instruction.Name} is not supported here");
+        }
+    }
+
+    private IReadOnlyList<string> Shell => _config.Shell is { Count: > 0 } shell ? shell : ["/bin/sh", "-c"];
+
+    internal string WorkingDirectory => string.IsNullOrEmpty(_config.WorkingDir) ? "/" : _config.WorkingDir;
+
+    internal ContainerConfig Config => _config;
+
+    internal StageVariables Variables => _variables;
+
+    internal IReadOnlyList<ILayer> Layers => _layers;
+
+    internal Digest Key => _key;
+
+    internal string DisplayStep(Instruction instruction) =>
+        $"[{Stage.DisplayName} {++_step}/{StepCount}] {instruction.Syntax.Original.Split('\n')[0].Trim()}";
+
+    /// <summary>Records a step's outcome: its layer (none when it changed nothing) and history, under its cache key.</summary>
+    internal void Commit(Digest key, Descriptor? layer, Digest? diffId, string createdBy)
+    {
+        _key = key;
+        if (layer is not null && diffId is { } id)
+        {
+            _layers.Add(new StoredLayer(session.Store, layer, id));
+            _image = _image with { RootFs = RootFs.Layers([.. _image.RootFs.DiffIds, id]) };
+        }
+        History(createdBy, emptyLayer: layer is null);
+    }
+
+    private async Task WorkdirAsync(WorkdirInstruction workdir, CancellationToken cancellationToken)
+    {
+        var path = Expand(workdir.Path);
+        var absolute = NormalizeAbsolute(path.StartsWith('/') ? path : $"{WorkingDirectory.TrimEnd('/')}/{path}");
+        _config = _config with { WorkingDir = absolute };
+        var view = await session.ViewAsync(_layers, cancellationToken).ConfigureAwait(false);
+        if (view.Lookup(absolute) is { IsDirectory: true } || absolute == "/")
+        {
+            History("WORKDIR " + absolute, emptyLayer: true);
+            return;
+        }
+        var vertex = session.NextVertex();
+        var clock = Stopwatch.StartNew();
+        session.Progress.Report(new VertexStarted(vertex, DateTimeOffset.UtcNow, DisplayStep(workdir)));
+        var key = CacheKey.Of(_key, "WORKDIR", absolute, _config.User ?? "");
+        if (!session.Request.NoCache && await session.Cache.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } hit)
+        {
+            session.Progress.Report(new VertexCached(vertex, DateTimeOffset.UtcNow));
+            Commit(key, hit.Layer, hit.DiffId, "WORKDIR " + absolute);
+            session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
+            return;
+        }
+        var owner = string.IsNullOrEmpty(_config.User) ? (0L, 0L) : ResolveOwner(view, _config.User!);
+        var changes = new List<LayerChange>();
+        var current = "";
+        foreach (var part in absolute.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = current.Length == 0 ? part : $"{current}/{part}";
+            changes.Add(view.Lookup("/" + current) is { IsDirectory: true } existing
+                ? new LayerEntry(current, LayerEntryType.Directory) { Mode = (UnixFileMode)existing.Permissions, UserId = existing.Uid, GroupId = existing.Gid }
+                : new LayerEntry(current, LayerEntryType.Directory) { Mode = (UnixFileMode)0b111_101_101, UserId = owner.Item1, GroupId = owner.Item2, ModificationTime = Now });
+        }
+        var layer = await session.WriteLayerAsync(changes, cancellationToken).ConfigureAwait(false);
+        await session.Cache.PutAsync(key, new CacheRecord(layer.Compressed, layer.DiffId), cancellationToken).ConfigureAwait(false);
+        Commit(key, layer.Compressed, layer.DiffId, "WORKDIR " + absolute);
+        session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
+    }
+
+    private async Task CopyAsync(
+        Instruction instruction, IReadOnlyList<string> sources, IReadOnlyList<InlineSource> inline, string destinationWord, string? from,
+        string? chown, string? chmod, IReadOnlyList<string> excludes, bool extract, CancellationToken cancellationToken)
+    {
+        var vertex = session.NextVertex();
+        var clock = Stopwatch.StartNew();
+        session.Progress.Report(new VertexStarted(vertex, DateTimeOffset.UtcNow, DisplayStep(instruction)));
+        var view = await session.ViewAsync(_layers, cancellationToken).ConfigureAwait(false);
+        var destination = Expand(destinationWord);
+        // "." and ".." resolved; a trailing "/" (or a destination that is "." itself) keeps meaning "into this directory".
+        var absolute = NormalizeAbsolute(destination.StartsWith('/') ? destination : $"{WorkingDirectory.TrimEnd('/')}/{destination}");
+        if (destination.EndsWith('/') || destination is "." || destination.EndsWith("/.", StringComparison.Ordinal))
+        {
+            absolute = absolute.TrimEnd('/') + "/";
+        }
+        var expandedSources = sources.SelectMany(s => _variables.ExpandWords(s, Env)).ToList();
+        var owner = chown is null ? ((long, long)?)null : ResolveOwner(view, Expand(chown));
+        uint? mode = chmod is null ? null
+            : uint.TryParse(chmod, NumberStyles.None, CultureInfo.InvariantCulture, out _) ? Convert.ToUInt32(chmod, 8)
+            : throw new BuildException($"invalid chmod parameter: {chmod}");
+        var request = new CopyRequest(expandedSources, absolute)
+        {
+            Chown = owner,
+            Chmod = mode,
+            Excludes = excludes.Count > 0 ? Builder.Dockerfile.Ignore.DockerIgnoreMatcher.Create(excludes) : null,
+            ExtractArchives = extract,
+        };
+
+        ICopySourceTree tree;
+        string sourceKey;
+        string? inlineDirectory = null;
+        if (inline.Count > 0)
+        {
+            // Heredoc sources: written to a directory of their own and copied from there.
+            inlineDirectory = Directory.CreateTempSubdirectory("builder-heredoc-").FullName;
+            foreach (var file in inline)
+            {
+                await File.WriteAllTextAsync(Path.Combine(inlineDirectory, file.Name), file.Expand ? Expand(file.Content) : file.Content, cancellationToken).ConfigureAwait(false);
+            }
+            tree = new ContextSourceTree(Context.BuildContext.Open(inlineDirectory, null, null));
+            request = request with { Sources = [.. inline.Select(i => i.Name)] };
+            sourceKey = string.Join('\n', inline.Select(i => i.Name + "\0" + i.Content));
+        }
+        else if (from is null)
+        {
+            tree = new ContextSourceTree(session.Context);
+            sourceKey = "";
+        }
+        else if (graph.Stages.FirstOrDefault(s => s.Stage.Index == ResolveStageIndex(from)) is { } stage)
+        {
+            var built = await session.Stages[stage.Stage.Index].ConfigureAwait(false);
+            tree = new ViewSourceTree(await session.ViewAsync(built.Layers, cancellationToken).ConfigureAwait(false));
+            sourceKey = built.CacheKey.ToString();
+        }
+        else
+        {
+            var image = await session.ResolveImageAsync(Expand(from), null, vertex, cancellationToken).ConfigureAwait(false);
+            tree = new ViewSourceTree(await session.ViewAsync(image.Layers, cancellationToken).ConfigureAwait(false));
+            sourceKey = image.Descriptor.Digest.ToString();
+        }
+
+        try
+        {
+            using var plan = CopyPlanner.Plan(request, tree, view);
+            var contentKey = tree is ContextSourceTree context && inlineDirectory is null ? context.Context.Hash(plan.ReadPaths) : sourceKey;
+            var createdBy = $"{instruction.Name} {instruction.Syntax.ArgumentText.Trim()} # buildkit";
+            var key = CacheKey.Of(_key, instruction.Name, string.Join('\0', request.Sources), absolute, $"{owner}", $"{mode}", string.Join('\0', excludes), extract.ToString(), contentKey);
+            if (!session.Request.NoCache && await session.Cache.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } hit)
+            {
+                session.Progress.Report(new VertexCached(vertex, DateTimeOffset.UtcNow));
+                Commit(key, hit.Layer, hit.DiffId, createdBy);
+            }
+            else
+            {
+                var layer = await session.WriteLayerAsync(plan.Changes, cancellationToken).ConfigureAwait(false);
+                await session.Cache.PutAsync(key, new CacheRecord(layer.Compressed, layer.DiffId), cancellationToken).ConfigureAwait(false);
+                Commit(key, layer.Compressed, layer.DiffId, createdBy);
+            }
+        }
+        finally
+        {
+            if (inlineDirectory is not null)
+            {
+                Directory.Delete(inlineDirectory, recursive: true);
+            }
+        }
+        session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
+    }
+
+    internal int? ResolveStageIndex(string from)
+    {
+        var name = Expand(from);
+        if (int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index < Stage.Index)
+        {
+            return index;
+        }
+        return graph.Dockerfile.Stages.LastOrDefault(s => s.Index < Stage.Index && string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))?.Index
+            ?? graph.Dockerfile.Stages.LastOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))?.Index;
+    }
+
+    /// <summary>--chown and USER ownership: names through the stage's /etc/passwd and /etc/group, numbers as they are.</summary>
+    internal static (long, long) ResolveOwner(MergedView view, string user)
+    {
+        try
+        {
+            var resolved = UserResolver.Resolve(user, view.ReadText("/etc/passwd"), view.ReadText("/etc/group"));
+            // Docker: "a username without groupname or a UID without GID will use the same numeric UID as the GID".
+            var gid = user.Contains(':') ? resolved.Gid : resolved.Uid;
+            return (resolved.Uid, gid);
+        }
+        catch (SandboxException e)
+        {
+            throw new BuildException(e.Message, e);
+        }
+    }
+
+    private static TimeSpan? NullIfZero(TimeSpan value) => value == TimeSpan.Zero ? null : value;
+
+    private static string Json(IReadOnlyList<string>? words) =>
+        "[" + string.Join(",", (words ?? []).Select(w => "\"" + w.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"")) + "]";
+
+    private static string NormalizeAbsolute(string path)
+    {
+        var parts = new List<string>();
+        foreach (var part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part == "..")
+            {
+                if (parts.Count > 0)
+                {
+                    parts.RemoveAt(parts.Count - 1);
+                }
+            }
+            else if (part != ".")
+            {
+                parts.Add(part);
+            }
+        }
+        return "/" + string.Join('/', parts);
+    }
+
+    /// <summary>EXPOSE's forms: <c>80</c> → <c>80/tcp</c>, <c>8000-8002/udp</c> → each port, protocols lower-cased.</summary>
+    internal static IEnumerable<string> ExpandPorts(string text)
+    {
+        var slash = text.IndexOf('/');
+        var protocol = slash < 0 ? "tcp" : text[(slash + 1)..].ToLowerInvariant();
+        var range = slash < 0 ? text : text[..slash];
+        var dash = range.IndexOf('-');
+        if (dash < 0)
+        {
+            return [$"{range}/{protocol}"];
+        }
+        if (!int.TryParse(range[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var start)
+            || !int.TryParse(range[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var end) || end < start)
+        {
+            throw new BuildException($"invalid containerPort: {text}");
+        }
+        return Enumerable.Range(start, end - start + 1).Select(p => $"{p}/{protocol}");
+    }
+}
