@@ -1,0 +1,155 @@
+using System.Text.Json.Nodes;
+using Builder.IntegrationTests.Fixtures;
+
+namespace Builder.IntegrationTests;
+
+/// <summary>Issue 6 (and issue 5's build-level checks): builder build end to end.</summary>
+public sealed class BuildTests
+{
+    private static async Task<(BuilderCommand Builder, string Context)> BusyboxContextAsync(TempDirectory temp, string dockerfile, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var rootfs = await BaseRootfs.CreateBusyboxAsync(temp.Combine("busybox"));
+        var builder = new BuilderCommand(temp.Combine("store"));
+        (await builder.RunAsync(["import", rootfs, "-t", "busybox"], environment, CancellationToken.None)).EnsureSuccess("builder import");
+        var context = Directory.CreateDirectory(temp.Combine("context")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), dockerfile);
+        return (builder, context);
+    }
+
+    [Fact]
+    public async Task A_base_in_a_local_registry_is_pulled_and_an_oci_layout_output_unpacks_with_umoci()
+    {
+        using var temp = new TempDirectory();
+        await using var registry = await RegistryProcess.StartAsync();
+        var (builder, context) = await BusyboxContextAsync(temp, "");
+        (await builder.RunAsync("push", "busybox", $"{registry.Host}/base/busybox:1")).EnsureSuccess("push base");
+        (await builder.RunAsync("rmi", "busybox")).EnsureSuccess("rmi");
+        await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), $"FROM {registry.Host}/base/busybox:1\nRUN echo built > /built\n");
+        var layout = temp.Combine("layout");
+
+        var build = await builder.RunAsync("build", "-t", "x", "--output", $"type=oci,dest={layout},tar=false", context);
+
+        build.EnsureSuccess("builder build");
+        (await ExternalTool.RunAsync("umoci", ["unpack", "--image", layout + ":latest", temp.Combine("bundle")])).EnsureSuccess("umoci unpack");
+        Assert.Equal("built\n", await File.ReadAllTextAsync(temp.Combine("bundle", "rootfs", "built")));
+    }
+
+    [Fact]
+    public async Task Two_builds_with_SOURCE_DATE_EPOCH_in_different_directories_give_the_same_digest()
+    {
+        var digests = new List<string>();
+        foreach (var _ in new[] { 1, 2 })
+        {
+            using var temp = new TempDirectory();
+            // The same inputs: the base imported the same way, the same Dockerfile and context, only the directories differ.
+            var epoch = new Dictionary<string, string> { ["SOURCE_DATE_EPOCH"] = "0" };
+            var (builder, context) = await BusyboxContextAsync(temp, "FROM busybox\nCOPY app.txt /app/\nRUN echo run > /run.txt && mkdir -p /data\nENV A=1\n", epoch);
+            await File.WriteAllTextAsync(Path.Combine(context, "app.txt"), "same content\n");
+            File.SetLastWriteTimeUtc(Path.Combine(context, "app.txt"), DateTime.UtcNow.AddMinutes(digests.Count));
+            var metadata = temp.Combine("metadata.json");
+
+            (await builder.RunAsync(["build", "-t", "repro", "--metadata-file", metadata, context], epoch, CancellationToken.None))
+                .EnsureSuccess("builder build");
+            digests.Add((string)JsonNode.Parse(await File.ReadAllTextAsync(metadata))!["containerimage.digest"]!);
+        }
+
+        Assert.Equal(digests[0], digests[1]);
+    }
+
+    [Fact]
+    public async Task A_failed_RUN_names_the_line_the_command_and_its_exit_code_and_tags_nothing()
+    {
+        using var temp = new TempDirectory();
+        var (builder, context) = await BusyboxContextAsync(temp, "FROM busybox\nRUN echo ok\nRUN echo about to fail && echo oops >&2 && exit 7\n");
+
+        var build = await builder.RunAsync("build", "-t", "broken", "--progress", "quiet", context);
+
+        Assert.Equal(1, build.ExitCode);
+        Assert.Contains("Dockerfile:3: RUN failed: process \"/bin/sh -c echo about to fail && echo oops >&2 && exit 7\" did not complete successfully: exit code: 7", build.Error);
+        Assert.Contains("> oops", build.Error);
+        Assert.DoesNotContain("broken", (await builder.RunAsync("images")).Out);
+    }
+
+    [Fact]
+    public async Task A_bad_Dockerfile_is_reported_with_file_line_and_column()
+    {
+        using var temp = new TempDirectory();
+        var (builder, context) = await BusyboxContextAsync(temp, "FROM busybox\nCOPY --bogus=1 a /a\n");
+
+        var build = await builder.RunAsync("build", context);
+
+        Assert.Equal(1, build.ExitCode);
+        Assert.StartsWith("error: Dockerfile:2:", build.Error.Trim());
+        Assert.Contains("bogus", build.Error);
+    }
+
+    [Fact]
+    public async Task A_rebuild_with_nothing_changed_is_all_cached_and_a_changed_file_reruns_only_what_follows()
+    {
+        using var temp = new TempDirectory();
+        var (builder, context) = await BusyboxContextAsync(temp, "FROM busybox\nRUN echo deps > /deps\nCOPY app.txt /app/\nRUN cat /app/app.txt > /copy\n");
+        await File.WriteAllTextAsync(Path.Combine(context, "app.txt"), "v1\n");
+        (await builder.RunAsync("build", "-t", "c", "--progress", "plain", context)).EnsureSuccess("first build");
+
+        var again = await builder.RunAsync("build", "-t", "c", "--progress", "plain", context);
+        await File.WriteAllTextAsync(Path.Combine(context, "app.txt"), "v2\n");
+        var changed = await builder.RunAsync("build", "-t", "c", "--progress", "plain", context);
+        var output = await builder.RunAsync("run", "c", "cat", "/copy");
+
+        again.EnsureSuccess("no-op rebuild");
+        Assert.Equal(3, again.Error.Split('\n').Count(l => l.EndsWith(" CACHED", StringComparison.Ordinal)));
+        changed.EnsureSuccess("rebuild after a change");
+        Assert.Equal(1, changed.Error.Split('\n').Count(l => l.EndsWith(" CACHED", StringComparison.Ordinal)));
+        Assert.Equal("v2\n", output.Out);
+    }
+
+    [Fact]
+    public async Task Secrets_and_cache_mounts_leave_nothing_in_the_image_and_the_cache_persists_to_the_next_build()
+    {
+        using var temp = new TempDirectory();
+        var secret = temp.Combine("token.txt");
+        await File.WriteAllTextAsync(secret, "s3cret-value");
+        var (builder, context) = await BusyboxContextAsync(temp,
+            "FROM busybox\nRUN --mount=type=secret,id=token --mount=type=cache,target=/var/cache/app cat /run/secrets/token > /dev/null && date +%s%N >> /var/cache/app/runs && wc -l < /var/cache/app/runs > /runs-seen\n");
+        var layout = temp.Combine("oci");
+
+        (await builder.RunAsync("build", "-t", "s", "--secret", $"id=token,src={secret}", "--output", $"type=oci,dest={layout},tar=false", context)).EnsureSuccess("first build");
+        (await builder.RunAsync("build", "--no-cache", "-t", "s", "--secret", $"id=token,src={secret}", context)).EnsureSuccess("second build");
+        var seen = await builder.RunAsync("run", "s", "cat", "/runs-seen");
+
+        Assert.Equal("2", seen.Out.Trim());
+        foreach (var blob in Directory.EnumerateFiles(Path.Combine(layout, "blobs", "sha256")))
+        {
+            var text = await ExternalTool.RunAsync("sh", ["-c", $"(zcat -f {blob} 2>/dev/null || cat {blob}) | grep -c s3cret-value || true"]);
+            Assert.Equal("0", text.Out.Trim());
+        }
+        var summary = await ImageSummary.OfLayoutAsync(layout, "latest");
+        Assert.DoesNotContain(summary["fs"]!.AsObject(), entry => entry.Key.StartsWith("/run/secrets", StringComparison.Ordinal) || entry.Key.StartsWith("/var/cache", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Debian_apt_install_works_in_a_step_as_an_unprivileged_user_with_real_owners_in_the_layer()
+    {
+        using var temp = new TempDirectory();
+        var user = await TestUser.EnsureAsync();
+        var debian = await BaseRootfs.DebianAsync();
+        // The cached Debian tree is root's (its /root is 0700): root imports it, then the store is handed to the user.
+        (await new BuilderCommand(temp.Combine("store")).RunAsync("import", debian, "-t", "debian:minbase")).EnsureSuccess("import Debian");
+        var builder = new BuilderCommand(await TestUser.OwnedDirectoryAsync(temp, "store")) { User = user };
+        await TestUser.OwnedDirectoryAsync(temp, "home-" + user);
+        var context = await TestUser.OwnedDirectoryAsync(temp, "context");
+        await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"),
+            "FROM debian:minbase\nRUN apt-get update && apt-get install -y --no-install-recommends cowsay && rm -rf /var/lib/apt/lists/* && mkdir /srv/owned && chown _apt /srv/owned\n");
+        var layout = Path.Combine(await TestUser.OwnedDirectoryAsync(temp, "out"), "oci");
+
+        var build = await builder.RunAsync("build", "-t", "apt", "--progress", "plain", "--output", $"type=oci,dest={layout},tar=false", context);
+
+        build.EnsureSuccess("apt-get install as " + user);
+        var summary = await ImageSummary.OfLayoutAsync(layout, "latest");
+        var fs = summary["fs"]!.AsObject();
+        Assert.True(fs.ContainsKey("/usr/games/cowsay"), "cowsay is not in the image");
+        Assert.Equal(0, (int)fs["/usr/games/cowsay"]!["uid"]!);
+        // Ids other than root survive too: apt's sandbox user (_apt, uid 42) owns what the step gave it.
+        Assert.Equal(42, (int)fs["/srv/owned"]!["uid"]!);
+    }
+}
