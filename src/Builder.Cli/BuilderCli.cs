@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.CommandLine;
 using Builder.Cli.Commands;
 using Builder.Dockerfile.Binding;
@@ -30,9 +31,14 @@ public static class BuilderCli
             io.Error.WriteLine($"Run 'builder {string.Join(' ', result.CommandResult.Command.Name)} --help' for usage.");
             return ExitCodes.Usage;
         }
+        // SIGINT and SIGTERM cancel the verb, so a running step's container and mounts are cleaned up before exit.
+        using var cancel = new CancellationTokenSource();
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel);
         try
         {
-            return result.Invoke(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false });
+            var configuration = new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+            return result.InvokeAsync(configuration, cancel.Token).GetAwaiter().GetResult();
         }
         catch (DockerfileException e)
         {
@@ -66,6 +72,12 @@ public static class BuilderCli
                 io.Error.WriteLine(e.ToString());
             }
             return ExitCodes.Failure;
+        }
+
+        void Cancel(PosixSignalContext context)
+        {
+            context.Cancel = true; // exit through the cancellation path, not at once
+            cancel.Cancel();
         }
     }
 }

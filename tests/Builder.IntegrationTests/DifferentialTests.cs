@@ -11,6 +11,9 @@ public sealed class DifferentialTests
 {
     public static string CasesDirectory { get; } = FindCases();
 
+    /// <summary>The repository the tests run from (examples live there).</summary>
+    public static string RepositoryRoot => Path.GetFullPath(Path.Combine(CasesDirectory, "..", "..", "..", ".."));
+
     public static TheoryData<string> Cases =>
         [.. Directory.EnumerateDirectories(CasesDirectory).Select(Path.GetFileName).Order(StringComparer.Ordinal).OfType<string>()];
 
