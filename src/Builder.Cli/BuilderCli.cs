@@ -16,6 +16,7 @@ public static class BuilderCli
             GraphCommand.Create(io),
             RunCommand.Create(io),
             BuildCommand.Create(io),
+            LintCommand.Create(io),
         };
         foreach (var command in ImageCommands.Create(io).Concat(RegistryCommands.Create(io)))
         {

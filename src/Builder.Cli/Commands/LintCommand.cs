@@ -1,0 +1,66 @@
+using System.CommandLine;
+using Builder.Dockerfile.Ignore;
+using Builder.Lint;
+using Builder.Lint.Formatters;
+
+namespace Builder.Cli.Commands;
+
+/// <summary><c>builder lint</c>: hadolint's rules and BuildKit's checks, hadolint's flags, config and formats.</summary>
+internal static class LintCommand
+{
+    public static Command Create(CliIo io)
+    {
+        var files = new Argument<string[]>("DOCKERFILE") { Description = "Dockerfiles to lint", Arity = ArgumentArity.ZeroOrMore };
+        var format = new Option<string>("--format", "-f") { Description = "tty, json, sarif, checkstyle or gnu", DefaultValueFactory = _ => "tty" };
+        format.AcceptOnlyFromAmong([.. LintFormatter.Formats]);
+        var config = new Option<string?>("--config", "-c") { Description = "A .hadolint.yaml (default: found where hadolint looks)" };
+        var ignore = new Option<string[]>("--ignore") { Description = "A rule to ignore (repeatable)" };
+        var threshold = new Option<string?>("--failure-threshold", "-t") { Description = "error, warning, info, style or none (default: the config's, else info)" };
+        var noFail = new Option<bool>("--no-fail") { Description = "Exit 0 even with findings" };
+        var explain = new Option<string?>("--explain") { Description = "Explain a rule: why, with a bad and a good example" };
+        var command = new Command("lint", "Lint Dockerfiles with hadolint's rules and BuildKit's checks") { files, format, config, ignore, threshold, noFail, explain };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            if (result.GetValue(explain) is { } id)
+            {
+                var rule = DockerfileLinter.Rule(id) ?? throw new UsageException($"unknown rule {id}");
+                io.Out.WriteLine($"{rule.Id} ({LintFormatter.Level(rule.DefaultSeverity)}): {rule.Title}\n\n{rule.Rationale}\n\nBad:\n{Indent(rule.BadExample)}\n\nGood:\n{Indent(rule.GoodExample)}\n\n{rule.DocsUri}");
+                return ExitCodes.Ok;
+            }
+            var paths = result.GetValue(files) ?? [];
+            if (paths.Length == 0)
+            {
+                throw new UsageException("lint needs at least one DOCKERFILE");
+            }
+            var configPath = result.GetValue(config) ?? LintConfig.Find(Directory.GetCurrentDirectory(), Environment.GetEnvironmentVariable);
+            LintConfig settings;
+            try
+            {
+                settings = configPath is null ? LintConfig.Default : LintConfig.Parse(await File.ReadAllTextAsync(configPath, cancellationToken));
+                settings = settings with { Ignored = new HashSet<string>(settings.Ignored.Concat(result.GetValue(ignore) ?? []), StringComparer.Ordinal) };
+                if (result.GetValue(threshold) is { } level)
+                {
+                    settings = settings with { FailureThreshold = LintConfig.ParseSeverity(level) };
+                }
+            }
+            catch (Exception e) when (e is FormatException or YamlDotNet.Core.YamlException)
+            {
+                throw new UsageException($"{configPath ?? "--failure-threshold"}: {e.Message}");
+            }
+            var results = new List<(string, IReadOnlyList<LintFinding>)>();
+            foreach (var path in paths)
+            {
+                var text = await File.ReadAllTextAsync(path, cancellationToken);
+                var ignoreFile = DockerIgnore.CandidateFiles(Path.GetFileName(path)).Select(c => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, c)).FirstOrDefault(File.Exists);
+                var patterns = ignoreFile is null ? null : DockerIgnore.ReadPatterns(await File.ReadAllTextAsync(ignoreFile, cancellationToken));
+                results.Add((path, DockerfileLinter.Lint(text, Path.GetFileName(path), settings, patterns)));
+            }
+            io.Out.Write(LintFormatter.Format(result.GetValue(format)!, results, color: !Console.IsOutputRedirected));
+            var fails = !settings.NoFail && !result.GetValue(noFail) && results.Any(r => DockerfileLinter.Fails(r.Item2, settings.FailureThreshold));
+            return fails ? ExitCodes.Failure : ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static string Indent(string text) => string.Join('\n', text.Split('\n').Select(l => "    " + l));
+}
