@@ -96,7 +96,7 @@ for run in $(seq "$runs"); do
   for tool in "${tools[@]}"; do
     timed "$tool cold" "${build_cold[$tool]}"
     timed "$tool no-op" "${build_warm[$tool]}"
-    echo "change $run $tool" >> "$ctx/tree/$(ls "$ctx/tree" | head -1)" 2>/dev/null || echo "change $run" > "$ctx/tree/changed.txt"
+    echo "change $run $tool" >> "$(find "$ctx/tree" -type f | sort | head -1)"
     timed "$tool one-file" "${build_warm[$tool]}"
     timed "$tool push" "${push_cmd[$tool]//RUN/$run}"
   done
