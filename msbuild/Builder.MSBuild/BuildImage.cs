@@ -1,0 +1,146 @@
+using System.Text.RegularExpressions;
+using Builder.Dockerfile.Binding;
+using Builder.Engine;
+using Builder.Engine.Outputs;
+using Builder.Engine.Solver;
+using Builder.Oci.References;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+
+namespace Builder.MSBuild;
+
+/// <summary>
+/// Builds the project's Dockerfile with the engine in-process and tags the image in the local store. Steps are logged
+/// as messages (CACHED ones too); a failed RUN or a bad Dockerfile is an error at its Dockerfile line.
+/// </summary>
+public sealed partial class BuildImage : Microsoft.Build.Utilities.Task, ICancelableTask
+{
+    private readonly CancellationTokenSource _cancel = new();
+
+    [Required]
+    public string Dockerfile { get; set; } = "";
+
+    [Required]
+    public string ContextDirectory { get; set; } = "";
+
+    /// <summary>The image's repository (with its registry when pushing): <c>127.0.0.1:5000/app</c>, <c>app</c>.</summary>
+    [Required]
+    public string Repository { get; set; } = "";
+
+    /// <summary>Semicolon-separated tags.</summary>
+    public string Tags { get; set; } = "latest";
+
+    /// <summary>Items: the build argument's name, with a <c>Value</c> metadata.</summary>
+    public ITaskItem[] BuildArgs { get; set; } = [];
+
+    public string? Target { get; set; }
+
+    /// <summary>An extra <c>--output</c> (type=oci,dest=…); the store always gets the image.</summary>
+    public string? Output { get; set; }
+
+    /// <summary>The images built: ItemSpec is the full name; metadata Digest, MediaType, Size and ImageId.</summary>
+    [Output]
+    public ITaskItem[] Images { get; set; } = [];
+
+    public void Cancel() => _cancel.Cancel();
+
+    public override bool Execute()
+    {
+        try
+        {
+            return ExecuteAsync(_cancel.Token).GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            Log.LogError("BuildImage was canceled");
+            return false;
+        }
+    }
+
+    private async Task<bool> ExecuteAsync(CancellationToken cancellationToken)
+    {
+        var names = Tags.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(tag => ImageReference.TryParse($"{Repository}:{tag}", out var reference, out var error) ? reference : throw new FormatException(error))
+            .ToList();
+        var request = new BuildRequest
+        {
+            ContextDirectory = ContextDirectory,
+            DockerfilePath = Dockerfile,
+            Tags = names,
+            BuildArgs = BuildArgs.ToDictionary(a => a.ItemSpec, a => a.GetMetadata("Value")),
+            Target = string.IsNullOrEmpty(Target) ? null : Target,
+            Outputs = string.IsNullOrEmpty(Output) ? [] : [BuildOutput.Parse(Output)],
+            SourceDateEpoch = Oci.Layers.LayerWriterOptions.SourceDateEpochFromEnvironment(),
+        };
+        using var host = await ImageBuildHost.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var progress = new MSBuildProgress(Log);
+        BuildResult built;
+        try
+        {
+            built = await new ImageBuilder(host.Store, host.Snapshotter, host.Snapshotter.Layers, host.Executor, host.Registries)
+                .BuildAsync(request, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerfileException e)
+        {
+            Log.LogError(null, "BUILDER", null, Dockerfile, e.Span?.Start.Line ?? 0, e.Span?.Start.Column ?? 0, 0, 0, e.Reason);
+            return false;
+        }
+        catch (BuildException e)
+        {
+            // "Dockerfile:LINE: ..." from a failed step becomes an error at that line.
+            var match = LineOfError().Match(e.Message);
+            Log.LogError(null, "BUILDER", null, Dockerfile, match.Success ? int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0, 0, 0, 0,
+                match.Success ? e.Message[match.Length..].Trim() : e.Message);
+            return false;
+        }
+        foreach (var name in names)
+        {
+            await host.Store.SetAsync(name, built.Manifest, cancellationToken).ConfigureAwait(false);
+        }
+        Images = [.. names.Select(name =>
+        {
+            var item = new TaskItem(name.ToString());
+            item.SetMetadata("Digest", built.Manifest.Digest.ToString());
+            item.SetMetadata("MediaType", built.Manifest.MediaType);
+            item.SetMetadata("Size", built.Manifest.Size.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            item.SetMetadata("ImageId", built.ImageId.ToString());
+            return (ITaskItem)item;
+        })];
+        Log.LogMessage(MessageImportance.High, $"Built image {string.Join(", ", names)} ({built.ImageId})");
+        return !Log.HasLoggedErrors;
+    }
+
+    [GeneratedRegex(@"^[^:\s]+:(\d+):")]
+    private static partial Regex LineOfError();
+
+    /// <summary>Build progress as MSBuild messages: BuildKit's plain lines.</summary>
+    private sealed class MSBuildProgress(TaskLoggingHelper log) : IBuildProgress
+    {
+        private readonly Lock _gate = new();
+
+        public void Report(BuildEvent buildEvent)
+        {
+            lock (_gate)
+            {
+                switch (buildEvent)
+                {
+                    case VertexStarted started:
+                        log.LogMessage(MessageImportance.High, $"#{started.Vertex} {started.Name}");
+                        break;
+                    case VertexCached cached:
+                        log.LogMessage(MessageImportance.High, $"#{cached.Vertex} CACHED");
+                        break;
+                    case VertexLog line:
+                        log.LogMessage(MessageImportance.Normal, $"#{line.Vertex} {line.Line}");
+                        break;
+                    case VertexCompleted { Error: null } done:
+                        log.LogMessage(MessageImportance.Normal, $"#{done.Vertex} DONE {done.Duration.TotalSeconds:0.0}s");
+                        break;
+                    case BuildWarning warning:
+                        log.LogWarning(warning.Message);
+                        break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using Builder.Oci.Content;
+using Builder.Registry;
+using Builder.Registry.Credentials;
+using Builder.Sandbox.Runtime;
+using Builder.Sandbox.Snapshots;
+
+namespace Builder.MSBuild;
+
+/// <summary>The engine's parts as the CLI composes them, over the same store ($BUILDER_ROOT), so `builder run` sees what MSBuild built.</summary>
+internal sealed class ImageBuildHost : IDisposable
+{
+    private ImageBuildHost(OciLayoutStore store, OverlaySnapshotter snapshotter, RuncExecutor executor, RegistryClient registries)
+    {
+        Store = store;
+        Snapshotter = snapshotter;
+        Executor = executor;
+        Registries = registries;
+    }
+
+    public OciLayoutStore Store { get; }
+
+    public OverlaySnapshotter Snapshotter { get; }
+
+    public RuncExecutor Executor { get; }
+
+    public RegistryClient Registries { get; }
+
+    public static async Task<ImageBuildHost> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (!RootlessReexec.IsNamespaceRoot)
+        {
+            throw new InvalidOperationException(
+                "BuildImage runs build steps in the sandbox, which needs root (or a user namespace): run the build as root, or under `unshare --user --map-root-user --map-auto --mount`");
+        }
+        var store = await OciLayoutStore.OpenAsync(StoreLocation.Resolve(), cancellationToken).ConfigureAwait(false);
+        var sandbox = Path.Combine(store.Root, "sandbox");
+        return new ImageBuildHost(store, new OverlaySnapshotter(sandbox), new RuncExecutor(Path.Combine(sandbox, "run")),
+            new RegistryClient(RegistryOptions.FromEnvironment(Environment.GetEnvironmentVariable), new DockerCredentialProvider()));
+    }
+
+    public void Dispose() => Registries.Dispose();
+}

@@ -1,0 +1,51 @@
+using Builder.Oci;
+using Builder.Oci.References;
+using Builder.Registry;
+using Microsoft.Build.Framework;
+
+namespace Builder.MSBuild;
+
+/// <summary>Pushes images from the local store to their registries (cross-repository mounts where it can).</summary>
+public sealed class PushImage : Microsoft.Build.Utilities.Task, ICancelableTask
+{
+    private readonly CancellationTokenSource _cancel = new();
+
+    /// <summary>Full image names (BuildImage's Images output).</summary>
+    [Required]
+    public ITaskItem[] Images { get; set; } = [];
+
+    public void Cancel() => _cancel.Cancel();
+
+    public override bool Execute()
+    {
+        try
+        {
+            return ExecuteAsync(_cancel.Token).GetAwaiter().GetResult();
+        }
+        catch (RegistryException e)
+        {
+            Log.LogError(e.Message);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            Log.LogError("PushImage was canceled");
+            return false;
+        }
+    }
+
+    private async Task<bool> ExecuteAsync(CancellationToken cancellationToken)
+    {
+        using var host = await ImageBuildHost.OpenAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var item in Images)
+        {
+            var name = ImageReference.Parse(item.ItemSpec);
+            var target = await host.Store.GetAsync(name, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"{name} is not in the local store");
+            var mounts = await MountSources.FindAsync(host.Store, host.Store, name, cancellationToken).ConfigureAwait(false);
+            var pushed = await new ImagePusher(host.Registries, host.Store).PushAsync(target, name, mounts, null, cancellationToken).ConfigureAwait(false);
+            Log.LogMessage(MessageImportance.High, $"Pushed {name}: digest: {pushed.Manifest.Digest} size: {pushed.Manifest.Size}");
+        }
+        return true;
+    }
+}
