@@ -1,0 +1,121 @@
+using Builder.IntegrationTests.Fixtures;
+
+namespace Builder.IntegrationTests;
+
+/// <summary>Issue 9: the Builder.MSBuild package builds, lints and pushes images from dotnet build / dotnet publish.</summary>
+public sealed class MSBuildTests
+{
+    private static async Task<(string Project, Dictionary<string, string> Environment, TempDirectory Temp)> SampleProjectAsync(string dockerfile)
+    {
+        var temp = new TempDirectory("msbuild");
+        var feed = temp.Combine("feed");
+        (await ExternalTool.RunAsync("dotnet", ["pack", Path.Combine(DifferentialTests.RepositoryRoot, "msbuild", "Builder.MSBuild"), "-o", feed, "-nologo"],
+            timeout: TimeSpan.FromMinutes(5))).EnsureSuccess("dotnet pack Builder.MSBuild");
+        var project = Directory.CreateDirectory(temp.Combine("Sample")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(project, "Sample.csproj"), """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Builder.MSBuild" Version="0.1.0" PrivateAssets="all" />
+                <BuilderBuildArg Include="GREETING" Value="from-msbuild" />
+              </ItemGroup>
+            </Project>
+            """);
+        await File.WriteAllTextAsync(Path.Combine(project, "Program.cs"), "System.Console.WriteLine(\"hello\");\n");
+        await File.WriteAllTextAsync(Path.Combine(project, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="builder" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        await File.WriteAllTextAsync(Path.Combine(project, "Dockerfile"), dockerfile);
+        var environment = new Dictionary<string, string>
+        {
+            ["BUILDER_ROOT"] = temp.Combine("store"),
+            // A package cache of its own: a repacked 0.1.0 must not be shadowed by an older copy.
+            ["NUGET_PACKAGES"] = temp.Combine("packages"),
+            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+        };
+        return (project, environment, temp);
+    }
+
+    private static async Task<ToolResult> DotnetAsync(string project, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = project };
+        foreach (var arg in args.Append("-nologo"))
+        {
+            start.ArgumentList.Add(arg);
+        }
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+        return await ExternalTool.RunAsync(start, TimeSpan.FromMinutes(10), CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Publish_builds_the_image_into_the_store_and_pushes_it_and_builder_run_executes_it()
+    {
+        await using var registry = await RegistryProcess.StartAsync();
+        var (project, environment, temp) = await SampleProjectAsync("""
+            ARG BASE
+            FROM ${BASE}
+            ARG GREETING
+            COPY bin/Release/net10.0/publish/ /app/
+            RUN echo "$GREETING" > /greeting
+            CMD ["sh", "-c", "cat /greeting && ls /app"]
+            """);
+        using var _ = temp;
+        var builder = new BuilderCommand(environment["BUILDER_ROOT"]);
+        var rootfs = await BaseRootfs.CreateBusyboxAsync(temp.Combine("busybox"));
+        (await builder.RunAsync("import", rootfs, "-t", $"{registry.Host}/base:1")).EnsureSuccess("import base");
+        (await builder.RunAsync("push", $"{registry.Host}/base:1")).EnsureSuccess("push base");
+        (await builder.RunAsync("rmi", $"{registry.Host}/base:1")).EnsureSuccess("rmi base");
+        await File.WriteAllTextAsync(Path.Combine(project, "Directory.Build.props"), $"""
+            <Project>
+              <ItemGroup>
+                <BuilderBuildArg Include="BASE" Value="{registry.Host}/base:1" />
+              </ItemGroup>
+            </Project>
+            """);
+
+        var publish = await DotnetAsync(project, environment, "publish", "-c", "Release",
+            "-p:BuilderImageOnPublish=true", "-p:BuilderPush=true", $"-p:BuilderRegistry={registry.Host}", "-p:BuilderLint=false");
+        var run = await builder.RunAsync("run", $"{registry.Host}/sample:latest");
+        var inRegistry = await ExternalTool.RunAsync("skopeo", ["inspect", "--tls-verify=false", $"docker://{registry.Host}/sample:latest"]);
+
+        publish.EnsureSuccess("dotnet publish");
+        Assert.Contains("Pushed", publish.Out);
+        run.EnsureSuccess("builder run");
+        Assert.Equal("from-msbuild", run.Out.Split('\n')[0]);
+        Assert.Contains("Sample.dll", run.Out);
+        inRegistry.EnsureSuccess("skopeo inspect");
+    }
+
+    [Fact]
+    public async Task Lint_findings_are_warnings_on_the_Dockerfile_line_an_error_level_finding_fails_at_threshold_error_and_a_second_build_is_cached()
+    {
+        var (project, environment, temp) = await SampleProjectAsync("FROM busybox:1\nRUN cd /tmp && echo hi > /hi\n");
+        using var _ = temp;
+        var builder = new BuilderCommand(environment["BUILDER_ROOT"]);
+        var rootfs = await BaseRootfs.CreateBusyboxAsync(temp.Combine("busybox"));
+        (await builder.RunAsync("import", rootfs, "-t", "busybox:1")).EnsureSuccess("import base");
+
+        var first = await DotnetAsync(project, environment, "build", "-t:Build;BuildImage");
+        var second = await DotnetAsync(project, environment, "build", "-t:BuildImage");
+        await File.WriteAllTextAsync(Path.Combine(project, "Dockerfile"), "FROM busybox:1\nMAINTAINER me\n");
+        var failing = await DotnetAsync(project, environment, "build");
+
+        first.EnsureSuccess("first build");
+        Assert.Contains("Dockerfile(2,1): warning DL3003: Use WORKDIR to switch to a directory", first.Out);
+        second.EnsureSuccess("second build");
+        Assert.Contains("CACHED", second.Out);
+        Assert.NotEqual(0, failing.ExitCode);
+        Assert.Contains("Dockerfile(2,1): error DL4000: MAINTAINER is deprecated", failing.Out);
+    }
+}
