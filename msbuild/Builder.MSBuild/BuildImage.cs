@@ -77,7 +77,7 @@ public sealed partial class BuildImage : Microsoft.Build.Utilities.Task, ICancel
         BuildResult built;
         try
         {
-            built = await new ImageBuilder(host.Store, host.Snapshotter, host.Snapshotter.Layers, host.Executor, host.Registries)
+            built = await new ImageBuilder(host.Store, host.Snapshotter, host.Layers, host.Executor, host.Registries)
                 .BuildAsync(request, progress, cancellationToken).ConfigureAwait(false);
         }
         catch (DockerfileException e)

@@ -1,6 +1,7 @@
 using Builder.Oci.Content;
 using Builder.Registry;
 using Builder.Registry.Credentials;
+using Builder.Sandbox;
 using Builder.Sandbox.Runtime;
 using Builder.Sandbox.Snapshots;
 
@@ -9,17 +10,20 @@ namespace Builder.MSBuild;
 /// <summary>The engine's parts as the CLI composes them, over the same store ($BUILDER_ROOT), so `builder run` sees what MSBuild built.</summary>
 internal sealed class ImageBuildHost : IDisposable
 {
-    private ImageBuildHost(OciLayoutStore store, OverlaySnapshotter snapshotter, RuncExecutor executor, RegistryClient registries)
+    private ImageBuildHost(OciLayoutStore store, ISnapshotter snapshotter, LayerCache layers, RuncExecutor executor, RegistryClient registries)
     {
         Store = store;
         Snapshotter = snapshotter;
+        Layers = layers;
         Executor = executor;
         Registries = registries;
     }
 
     public OciLayoutStore Store { get; }
 
-    public OverlaySnapshotter Snapshotter { get; }
+    public ISnapshotter Snapshotter { get; }
+
+    public LayerCache Layers { get; }
 
     public RuncExecutor Executor { get; }
 
@@ -34,7 +38,10 @@ internal sealed class ImageBuildHost : IDisposable
         }
         var store = await OciLayoutStore.OpenAsync(StoreLocation.Resolve(), cancellationToken).ConfigureAwait(false);
         var sandbox = Path.Combine(store.Root, "sandbox");
-        return new ImageBuildHost(store, new OverlaySnapshotter(sandbox), new RuncExecutor(Path.Combine(sandbox, "run")),
+        Directory.CreateDirectory(sandbox);
+        var snapshotter = Snapshotters.Create(sandbox, _ => { });
+        var layers = snapshotter is OverlaySnapshotter overlay ? overlay.Layers : new LayerCache(Path.Combine(sandbox, "layers"));
+        return new ImageBuildHost(store, snapshotter, layers, new RuncExecutor(Path.Combine(sandbox, "run")),
             new RegistryClient(RegistryOptions.FromEnvironment(Environment.GetEnvironmentVariable), new DockerCredentialProvider()));
     }
 

@@ -5,21 +5,23 @@ using Builder.Sandbox.Snapshots;
 namespace Builder.Cli;
 
 /// <summary>The sandbox the verbs run steps in: snapshots and runtime state kept beside the image store.</summary>
-internal sealed class SandboxHost(OverlaySnapshotter snapshotter, IExecutor executor) : IAsyncDisposable
+internal sealed class SandboxHost(ISnapshotter snapshotter, LayerCache layers, IExecutor executor) : IAsyncDisposable
 {
     public ISnapshotter Snapshotter { get; } = snapshotter;
 
-    /// <summary>The extracted layers the snapshots stack, shared with the engine's reads of stage file systems.</summary>
-    public LayerCache Layers { get; } = snapshotter.Layers;
+    /// <summary>The extracted layers (overlay lowers, and how the engine reads a stage's files without mounting).</summary>
+    public LayerCache Layers { get; } = layers;
 
     public IExecutor Executor { get; } = executor;
 
     public static Task<SandboxHost> OpenAsync(string storeRoot, Action<string> log, CancellationToken cancellationToken)
     {
-        _ = log;
         cancellationToken.ThrowIfCancellationRequested();
         var root = Path.Combine(storeRoot, "sandbox");
-        return Task.FromResult(new SandboxHost(new OverlaySnapshotter(root), new RuncExecutor(Path.Combine(root, "run"))));
+        Directory.CreateDirectory(root);
+        var snapshotter = Snapshotters.Create(root, log);
+        var layers = snapshotter is OverlaySnapshotter overlay ? overlay.Layers : new LayerCache(Path.Combine(root, "layers"));
+        return Task.FromResult(new SandboxHost(snapshotter, layers, new RuncExecutor(Path.Combine(root, "run"))));
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

@@ -128,6 +128,21 @@ public sealed class BuildTests
     }
 
     [Fact]
+    public async Task Without_overlayfs_the_copy_snapshotter_builds_the_same_image_and_says_so_once()
+    {
+        using var temp = new TempDirectory();
+        var (builder, context) = await BusyboxContextAsync(temp, "FROM busybox\nRUN mkdir /a && echo 1 > /a/f && rm /etc/group\nRUN echo 2 >> /a/f && rm -rf /home\n");
+        var copy = new Dictionary<string, string> { ["BUILDER_SNAPSHOTTER"] = "copy" };
+
+        var build = await builder.RunAsync(["build", "-t", "copied", "--progress", "plain", context], copy, CancellationToken.None);
+        var seen = await builder.RunAsync(["run", "copied", "sh", "-c", "cat /a/f; ls /etc/group /home 2>&1 | wc -l"], copy, CancellationToken.None);
+
+        build.EnsureSuccess("build with the copy snapshotter");
+        Assert.Equal(1, build.Error.Split('\n').Count(l => l.Contains("using the copy snapshotter", StringComparison.Ordinal)));
+        Assert.Equal(["1", "2", "2"], seen.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
     public async Task Debian_apt_install_works_in_a_step_as_an_unprivileged_user_with_real_owners_in_the_layer()
     {
         using var temp = new TempDirectory();

@@ -61,28 +61,44 @@ public sealed class SandboxTests
         Assert.Equal("lo\n", output);
     }
 
-    public static TheoryData<string, string, string> DiffCases => new()
+    public static TheoryData<string, string, string, bool> DiffCases
     {
+        get
+        {
+            var cases = new TheoryData<string, string, string, bool>();
+            foreach (var copy in new[] { false, true })
+            {
+                foreach (var (name, step, check) in Steps)
+                {
+                    cases.Add(name, step, check, copy);
+                }
+            }
+            return cases;
+        }
+    }
+
+    private static readonly (string Name, string Step, string Check)[] Steps =
+    [
         // name, the step, what a later step must see (a listing command's output)
-        { "create", "echo new > /tmp/new", "cat /tmp/new" },
-        { "modify", "echo changed >> /etc/passwd", "tail -n 1 /etc/passwd" },
-        { "chmod", "chmod 600 /etc/group", "stat -c %a /etc/group" },
-        { "chown", "chown 1000:1000 /etc/group", "stat -c %u:%g /etc/group" },
-        { "delete file", "rm /etc/group", "ls /etc/group 2>&1 || echo gone" },
-        { "delete dir", "rm -rf /var/tmp", "ls -d /var/tmp 2>&1 || echo gone" },
-        { "dir replaced by file", "rm -rf /home && echo file > /home", "cat /home" },
-        { "file replaced by dir", "rm /bin/vi && mkdir /bin/vi && echo x > /bin/vi/inner", "cat /bin/vi/inner" },
-        { "dir emptied and refilled (opaque)", "rm -rf /bin && mkdir /bin && cp /proc/self/exe /bin/busybox 2>/dev/null; ln -s busybox /bin/sh; ln -s busybox /bin/ls; ln -s busybox /bin/cat", "ls /bin | tr '\\n' ' '" },
-        { "hardlink", "echo data > /tmp/a && ln /tmp/a /tmp/b", "stat -c '%h %s' /tmp/b" },
-        { "symlink", "ln -s /etc/passwd /tmp/link", "readlink /tmp/link" },
-        { "fifo", "mkfifo /tmp/fifo", "stat -c %F /tmp/fifo" },
-    };
+        ("create", "echo new > /tmp/new", "cat /tmp/new"),
+        ("modify", "echo changed >> /etc/passwd", "tail -n 1 /etc/passwd"),
+        ("chmod", "chmod 600 /etc/group", "stat -c %a /etc/group"),
+        ("chown", "chown 1000:1000 /etc/group", "stat -c %u:%g /etc/group"),
+        ("delete file", "rm /etc/group", "ls /etc/group 2>&1 || echo gone"),
+        ("delete dir", "rm -rf /var/tmp", "ls -d /var/tmp 2>&1 || echo gone"),
+        ("dir replaced by file", "rm -rf /home && echo file > /home", "cat /home"),
+        ("file replaced by dir", "rm /bin/vi && mkdir /bin/vi && echo x > /bin/vi/inner", "cat /bin/vi/inner"),
+        ("dir emptied and refilled (opaque)", "rm -rf /bin && mkdir /bin && cp /proc/self/exe /bin/busybox 2>/dev/null; ln -s busybox /bin/sh; ln -s busybox /bin/ls; ln -s busybox /bin/cat", "ls /bin | tr '\\n' ' '"),
+        ("hardlink", "echo data > /tmp/a && ln /tmp/a /tmp/b", "stat -c '%h %s' /tmp/b"),
+        ("symlink", "ln -s /etc/passwd /tmp/link", "readlink /tmp/link"),
+        ("fifo", "mkfifo /tmp/fifo", "stat -c %F /tmp/fifo"),
+    ];
 
     [Theory]
     [MemberData(nameof(DiffCases))]
-    public async Task A_step_change_becomes_a_layer_a_later_step_sees_exactly(string name, string step, string check)
+    public async Task A_step_change_becomes_a_layer_a_later_step_sees_exactly(string name, string step, string check, bool copySnapshotter)
     {
-        await using var sandbox = await SandboxFixture.CreateAsync();
+        await using var sandbox = await SandboxFixture.CreateAsync(copy: copySnapshotter);
         var (code, _, error, snapshot) = await sandbox.RunAsync(sandbox.BaseLayers, step);
         Assert.True(code == 0, $"{name}: {error}");
         // What the step itself sees right after its change is the reference.
@@ -96,6 +112,35 @@ public sealed class SandboxTests
 
         Assert.True(laterCode == 0, $"{name}: {laterError}");
         Assert.Equal(direct, later);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Extended_attributes_a_step_sets_are_kept_in_the_layer(bool copySnapshotter)
+    {
+        await using var sandbox = await SandboxFixture.CreateAsync(copy: copySnapshotter);
+        var (code, _, error, snapshot) = await sandbox.RunAsync(sandbox.BaseLayers, "echo data > /tmp/tagged");
+        Assert.True(code == 0, error);
+        // busybox has no setfattr: set the attribute on the step's file from outside, where the step wrote it.
+        var written = snapshot.Mount switch
+        {
+            OverlaySnapshotMount overlay => Path.Combine(overlay.UpperDirectory, "tmp", "tagged"),
+            DirectorySnapshotMount directory => Path.Combine(directory.Directory, "tmp", "tagged"),
+            _ => throw new InvalidOperationException(),
+        };
+        (await ExternalTool.RunAsync("python3", ["-c", $"import os; os.setxattr('{written}', 'user.test', b'kept')"])).EnsureSuccess("setxattr");
+
+        var diff = await sandbox.Snapshotter.CommitDiffAsync(snapshot, sandbox.Store, new LayerWriterOptions(), CancellationToken.None);
+        await snapshot.DisposeAsync();
+        var applied = Directory.CreateDirectory(Path.Combine(sandbox.Root, "applied")).FullName;
+        await using (var tar = await new Oci.Images.StoredLayer(sandbox.Store, diff!.Compressed, diff.DiffId).OpenUncompressedAsync(CancellationToken.None))
+        {
+            await LayerApplier.ApplyAsync(tar, applied, null, CancellationToken.None);
+        }
+        var read = await ExternalTool.RunAsync("python3", ["-c", $"import os; print(os.getxattr('{Path.Combine(applied, "tmp", "tagged")}', 'user.test').decode())"]);
+
+        Assert.Equal("kept", read.EnsureSuccess("getxattr").Out.Trim());
     }
 
     [Fact]

@@ -35,10 +35,11 @@ internal static class BuildCommand
         var metadataFile = new Option<string?>("--metadata-file") { Description = "Write build metadata (JSON) to this file" };
         var labels = new Option<string[]>("--label") { Description = "Add a label to the image (K=V, repeatable)" };
         var insecure = new Option<string[]>("--insecure-registry") { Description = "A registry to reach without TLS verification (repeatable)" };
+        var check = new Option<bool>("--check") { Description = "Lint the Dockerfile first; error-level findings stop the build" };
         var command = new Command("build", "Build an image from a Dockerfile")
         {
             context, file, tags, buildArgs, target, noCache, pull, network, secrets, platform, outputs, push, progressMode, quiet, iidFile,
-            metadataFile, labels, insecure,
+            metadataFile, labels, insecure, check,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -71,6 +72,10 @@ internal static class BuildCommand
                 throw new UsageException($"unable to prepare context: path \"{request.ContextDirectory}\" not found");
             }
             var progress = BuildProgressRenderers.Create(result.GetValue(quiet) ? "quiet" : result.GetValue(progressMode)!, io.Error);
+            if (result.GetValue(check) && !await CheckAsync(request, progress, io, cancellationToken))
+            {
+                return ExitCodes.Failure;
+            }
             var images = await LocalImages.OpenAsync(cancellationToken);
             using var registries = RegistryAccess.CreateClient(result.GetValue(insecure));
             await using var sandbox = await SandboxHost.OpenAsync(images.Store.Root, message => io.Error.WriteLine(message), cancellationToken);
@@ -142,6 +147,26 @@ internal static class BuildCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>--check: the Dockerfile's lint findings as build warnings; false when one is an error.</summary>
+    private static async Task<bool> CheckAsync(BuildRequest request, Engine.Solver.IBuildProgress progress, CliIo io, CancellationToken cancellationToken)
+    {
+        var path = request.DockerfilePath ?? Path.Combine(request.ContextDirectory, "Dockerfile");
+        var configPath = Lint.LintConfig.Find(request.ContextDirectory, Environment.GetEnvironmentVariable);
+        var config = configPath is null ? Lint.LintConfig.Default : Lint.LintConfig.Parse(await File.ReadAllTextAsync(configPath, cancellationToken));
+        var findings = Lint.DockerfileLinter.Lint(await File.ReadAllTextAsync(path, cancellationToken), Path.GetFileName(path), config);
+        foreach (var finding in findings)
+        {
+            progress.Report(new Engine.Solver.BuildWarning(DateTimeOffset.UtcNow,
+                $"{finding.RuleId}: {finding.Message} ({Path.GetFileName(path)}:{finding.Line})"));
+        }
+        var errors = findings.Where(f => f.Severity == Lint.Severity.Error).ToList();
+        if (errors.Count > 0)
+        {
+            io.Error.WriteLine($"error: {Path.GetFileName(path)}:{errors[0].Line}:{errors[0].Column}: {errors[0].RuleId}: {errors[0].Message} ({errors.Count} lint error(s); see above)");
+        }
+        return errors.Count == 0;
     }
 
     private static IReadOnlyDictionary<string, BuildSecret> ParseSecrets(IEnumerable<string> values)

@@ -15,11 +15,11 @@ public sealed class SandboxFixture : IAsyncDisposable
 {
     private readonly TempDirectory _temp = new("sandbox");
 
-    private SandboxFixture(OciLayoutStore store, IReadOnlyList<ILayer> baseLayers)
+    private SandboxFixture(OciLayoutStore store, IReadOnlyList<ILayer> baseLayers, bool copy)
     {
         Store = store;
         BaseLayers = baseLayers;
-        Snapshotter = new OverlaySnapshotter(_temp.Combine("snapshots"));
+        Snapshotter = copy ? new CopySnapshotter(_temp.Combine("snapshots")) : new OverlaySnapshotter(_temp.Combine("snapshots"));
         Executor = new RuncExecutor(_temp.Combine("run"));
     }
 
@@ -27,13 +27,14 @@ public sealed class SandboxFixture : IAsyncDisposable
 
     public IReadOnlyList<ILayer> BaseLayers { get; }
 
-    public OverlaySnapshotter Snapshotter { get; }
+    public ISnapshotter Snapshotter { get; }
 
     public RuncExecutor Executor { get; }
 
     public string Root => _temp.Path;
 
-    public static async Task<SandboxFixture> CreateAsync(string? rootfs = null)
+    /// <param name="copy">Use the copy snapshotter (the fallback where overlayfs is unavailable) instead of overlay.</param>
+    public static async Task<SandboxFixture> CreateAsync(string? rootfs = null, bool copy = false)
     {
         ExternalTool.Require("runc");
         var temp = new TempDirectory("sandbox-base");
@@ -42,7 +43,7 @@ public sealed class SandboxFixture : IAsyncDisposable
         var manifest = await ImageImport.ImportRootfsAsync(store, rootfs, Platform.Host, DateTimeOffset.UnixEpoch, null, CancellationToken.None);
         var image = await StoredImage.LoadAsync(store, manifest.Descriptor, null, CancellationToken.None);
         temp.Dispose();
-        return new SandboxFixture(store, image.Layers);
+        return new SandboxFixture(store, image.Layers, copy);
     }
 
     /// <summary>Runs a shell script on <paramref name="layers"/>; returns exit code, stdout, stderr and the snapshot (caller disposes).</summary>
