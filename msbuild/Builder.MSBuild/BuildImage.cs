@@ -13,10 +13,8 @@ namespace Builder.MSBuild;
 /// Builds the project's Dockerfile with the engine in-process and tags the image in the local store. Steps are logged
 /// as messages (CACHED ones too); a failed RUN or a bad Dockerfile is an error at its Dockerfile line.
 /// </summary>
-public sealed partial class BuildImage : Microsoft.Build.Utilities.Task, ICancelableTask
+public sealed partial class BuildImage : AsyncTask
 {
-    private readonly CancellationTokenSource _cancel = new();
-
     [Required]
     public string Dockerfile { get; set; } = "";
 
@@ -42,22 +40,7 @@ public sealed partial class BuildImage : Microsoft.Build.Utilities.Task, ICancel
     [Output]
     public ITaskItem[] Images { get; set; } = [];
 
-    public void Cancel() => _cancel.Cancel();
-
-    public override bool Execute()
-    {
-        try
-        {
-            return ExecuteAsync(_cancel.Token).GetAwaiter().GetResult();
-        }
-        catch (OperationCanceledException)
-        {
-            Log.LogError("BuildImage was canceled");
-            return false;
-        }
-    }
-
-    private async Task<bool> ExecuteAsync(CancellationToken cancellationToken)
+    protected override async Task<bool> ExecuteAsync(CancellationToken cancellationToken)
     {
         var names = Tags.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(tag => ImageReference.TryParse($"{Repository}:{tag}", out var reference, out var error) ? reference : throw new FormatException(error))

@@ -6,35 +6,26 @@ using Microsoft.Build.Framework;
 namespace Builder.MSBuild;
 
 /// <summary>Pushes images from the local store to their registries (cross-repository mounts where it can).</summary>
-public sealed class PushImage : Microsoft.Build.Utilities.Task, ICancelableTask
+public sealed class PushImage : AsyncTask
 {
-    private readonly CancellationTokenSource _cancel = new();
-
     /// <summary>Full image names (BuildImage's Images output).</summary>
     [Required]
     public ITaskItem[] Images { get; set; } = [];
 
-    public void Cancel() => _cancel.Cancel();
-
-    public override bool Execute()
+    protected override async Task<bool> ExecuteAsync(CancellationToken cancellationToken)
     {
         try
         {
-            return ExecuteAsync(_cancel.Token).GetAwaiter().GetResult();
+            return await PushAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (RegistryException e)
         {
             Log.LogError(e.Message);
             return false;
         }
-        catch (OperationCanceledException)
-        {
-            Log.LogError("PushImage was canceled");
-            return false;
-        }
     }
 
-    private async Task<bool> ExecuteAsync(CancellationToken cancellationToken)
+    private async Task<bool> PushAsync(CancellationToken cancellationToken)
     {
         using var host = await ImageBuildHost.OpenAsync(cancellationToken).ConfigureAwait(false);
         foreach (var item in Images)

@@ -81,15 +81,7 @@ internal sealed class BuildSession
     }
 
     public Task<LayerDescriptor> WriteLayerAsync(IReadOnlyList<LayerChange> changes, CancellationToken cancellationToken) =>
-        WriteLayerAsync(Store, changes, LayerOptions, cancellationToken);
-
-    private static async Task<LayerDescriptor> WriteLayerAsync(IContentIngester store, IReadOnlyList<LayerChange> changes, LayerWriterOptions options, CancellationToken cancellationToken)
-    {
-        await using var writer = await store.OpenWriterAsync(cancellationToken).ConfigureAwait(false);
-        var layer = await LayerWriter.WriteAsync(changes, writer.Stream, options, cancellationToken).ConfigureAwait(false);
-        await writer.CommitAsync(layer.Compressed.MediaType, layer.Compressed.Digest, layer.Compressed.Size, cancellationToken).ConfigureAwait(false);
-        return layer;
-    }
+        LayerWriter.WriteToStoreAsync(Store, changes, LayerOptions, cancellationToken);
 
     private sealed class TransferProgress(Action<TransferEvent> report) : IProgress<TransferEvent>
     {

@@ -23,6 +23,16 @@ public static class LayerWriter
         return await WriteAsync(entries, destination, options, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Writes a change set as one layer blob into <paramref name="store"/>, committed under the digest computed while writing.</summary>
+    public static async Task<LayerDescriptor> WriteToStoreAsync(Content.IContentIngester store, IEnumerable<LayerChange> changes, LayerWriterOptions? options,
+        CancellationToken cancellationToken)
+    {
+        await using var writer = await Content.ContentStoreExtensions.OpenWriterAsync(store, cancellationToken).ConfigureAwait(false);
+        var layer = await WriteAsync(changes, writer.Stream, options, cancellationToken).ConfigureAwait(false);
+        await writer.CommitAsync(layer.Compressed.MediaType, layer.Compressed.Digest, layer.Compressed.Size, cancellationToken).ConfigureAwait(false);
+        return layer;
+    }
+
     /// <summary>
     /// Writes a change set as one layer. Entries are sorted (parents before children, whiteouts before their
     /// siblings), so the order given does not matter; a hardlink must name an entry that sorts before it or one

@@ -37,10 +37,7 @@ public sealed class CopySnapshotter(string root) : ISnapshotter
         {
             return null;
         }
-        await using var writer = await store.OpenWriterAsync(cancellationToken).ConfigureAwait(false);
-        var layer = await LayerWriter.WriteAsync(changes, writer.Stream, options, cancellationToken).ConfigureAwait(false);
-        await writer.CommitAsync(layer.Compressed.MediaType, layer.Compressed.Digest, layer.Compressed.Size, cancellationToken).ConfigureAwait(false);
-        return layer;
+        return await LayerWriter.WriteToStoreAsync(store, changes, options, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>What changed in <paramref name="rootfs"/> since <paramref name="before"/> was recorded, as layer changes.</summary>

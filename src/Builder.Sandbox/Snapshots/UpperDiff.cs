@@ -25,10 +25,7 @@ public static class UpperDiff
         {
             return null;
         }
-        await using var writer = await store.OpenWriterAsync(cancellationToken).ConfigureAwait(false);
-        var layer = await LayerWriter.WriteAsync(changes, writer.Stream, options, cancellationToken).ConfigureAwait(false);
-        await writer.CommitAsync(layer.Compressed.MediaType, layer.Compressed.Digest, layer.Compressed.Size, cancellationToken).ConfigureAwait(false);
-        return layer;
+        return await LayerWriter.WriteToStoreAsync(store, changes, options, cancellationToken).ConfigureAwait(false);
     }
 
     private static void Walk(string upper, string relative, List<LayerChange> changes, Dictionary<ulong, string> firstPathOfInode)
