@@ -86,6 +86,8 @@ public static class DockerfileLinter
 
         // BuildKit's "# check=skip=A,B;error=true" directive.
         var skipChecks = new HashSet<string>(StringComparer.Ordinal);
+        // BuildKit runs experimental checks only when the directive asks for them.
+        var experimental = new HashSet<string>(StringComparer.Ordinal);
         var checksAreErrors = false;
         if (syntax.Directive("check") is { } check)
         {
@@ -95,6 +97,10 @@ public static class DockerfileLinter
                 if (key == "skip")
                 {
                     skipChecks.UnionWith(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                }
+                else if (key == "experimental")
+                {
+                    experimental.UnionWith(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
                 }
                 else if (key == "error")
                 {
@@ -106,7 +112,8 @@ public static class DockerfileLinter
         return [.. findings
             .Where(f => !global.Contains(f.RuleId) && !config.Ignored.Contains(f.RuleId)
                 && !(perLine.TryGetValue(f.Line, out var ids) && ids.Contains(f.RuleId))
-                && !(BuildKitChecks.IsCheck(f.RuleId) && (skipChecks.Contains(f.RuleId) || skipChecks.Contains("all"))))
+                && !(BuildKitChecks.IsCheck(f.RuleId) && (skipChecks.Contains(f.RuleId) || skipChecks.Contains("all")))
+                && !(BuildKitChecks.IsExperimental(f.RuleId) && !experimental.Contains(f.RuleId) && !experimental.Contains("all")))
             .Select(f => config.Overrides.TryGetValue(f.RuleId, out var severity) ? f with { Severity = severity }
                 : checksAreErrors && BuildKitChecks.IsCheck(f.RuleId) ? f with { Severity = Severity.Error } : f)
             .Where(f => f.Severity != Severity.Ignore)

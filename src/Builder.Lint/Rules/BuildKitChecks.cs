@@ -106,6 +106,47 @@ public sealed partial class BuildKitChecks : RuleTable
             "FROM --platform=linux/amd64 debian", "FROM --platform=$BUILDPLATFORM debian",
             (context, rule) => context.Syntax.Instructions.Where(i => i.Is("FROM") && Flag(i, "platform") is { } p && !p.Contains('$'))
                 .Select(i => Finding.At(rule, i, $"FROM --platform flag should not use constant value \"{Flag(i, "platform")}\"")));
+        Check("UndefinedVar", "Variables should be defined before their use",
+            "FROM debian:12\nCOPY $SRC /app", "FROM debian:12\nARG SRC=.\nCOPY $SRC /app",
+            (context, rule) =>
+            {
+                // Only names nothing in the Dockerfile defines: a base image's ENV cannot be seen from here.
+                var defined = new HashSet<string>(CommonEnvironment, StringComparer.Ordinal);
+                foreach (var i in context.Syntax.Instructions.Where(i => i.Is("ARG")))
+                {
+                    defined.UnionWith(i.Arguments.Select(a => a.Value.Split('=')[0]));
+                }
+                foreach (var i in context.Syntax.Instructions.Where(i => i.Is("ENV")))
+                {
+                    defined.UnionWith(Names(i));
+                }
+                return context.Syntax.Instructions.Where(i => !(i.Is("RUN") || i.Is("CMD") || i.Is("ENTRYPOINT") || i.Is("HEALTHCHECK") || i.Is("SHELL") || i.Is("ONBUILD")))
+                    .SelectMany(i => Variables().Matches(i.ArgumentText).Select(m => m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value)
+                        .Where(v => !defined.Contains(v)).Distinct().Select(v => Finding.At(rule, i, $"Usage of undefined variable '${v}'")));
+            });
+        Check("InvalidDefaultArgInFrom", "Default value for global ArgKey ARG results in an empty or invalid base image name",
+            "ARG TAG\nFROM busybox:${TAG}", "ARG TAG=1.36\nFROM busybox:${TAG}",
+            (context, rule) =>
+            {
+                var withoutDefault = context.Syntax.Instructions.TakeWhile(i => !i.Is("FROM")).Where(i => i.Is("ARG"))
+                    .SelectMany(i => i.Arguments.Select(a => a.Value)).Where(a => !a.Contains('=')).ToHashSet(StringComparer.Ordinal);
+                return context.Syntax.Instructions.Where(i => i.Is("FROM") && i.Arguments.Count > 0)
+                    .SelectMany(i => Variables().Matches(i.Arguments[0].Value).Select(m => m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value)
+                        .Where(withoutDefault.Contains).Select(v => Finding.At(rule, i, $"Default value for ARG {i.Arguments[0].Value} results in empty or invalid base image name")));
+            });
+        Check("InvalidDefinitionDescription", "Comment for build stage or argument should follow the format: `# <arg/stage name> <description>`",
+            "# check=experimental=InvalidDefinitionDescription\n# the build stage\nFROM debian:12 AS builder",
+            "# check=experimental=InvalidDefinitionDescription\n# builder compiles the app\nFROM debian:12 AS builder",
+            (context, rule) => context.Syntax.Instructions.Where(i => (i.Is("FROM") && InstructionRules.StageName(i) is not null) || i.Is("ARG"))
+                .SelectMany(i =>
+                {
+                    var name = i.Is("FROM") ? InstructionRules.StageName(i)! : i.Arguments.FirstOrDefault()?.Value.Split('=')[0] ?? "";
+                    var above = context.Syntax.Comments.LastOrDefault(c => c.Span.Start.Line == i.Span.Start.Line - 1);
+                    var text = above?.Text.TrimStart('#').Trim() ?? "";
+                    return above is null || text.StartsWith("hadolint", StringComparison.Ordinal) || text.StartsWith("check=", StringComparison.Ordinal)
+                        || text.Split(' ')[0].Equals(name, StringComparison.OrdinalIgnoreCase)
+                        ? [] : new[] { Finding.At(rule, above.Span, $"Comment for {(i.Is("FROM") ? "build stage" : "build argument")} or argument should follow the format: `# {name} <description>`. If this is not intended to be a description comment, add an empty line or comment between the instruction and the comment.") };
+                }));
         Check("NoEmptyContinuation", "Empty continuation lines will become errors in a future release",
             "RUN apt-get update \\\n\n    && apt-get install -y x", "RUN apt-get update \\\n    && apt-get install -y x",
             (context, rule) => context.Syntax.Diagnostics.Where(d => d.Message.Contains("empty continuation", StringComparison.OrdinalIgnoreCase))
@@ -124,6 +165,13 @@ public sealed partial class BuildKitChecks : RuleTable
                         .Select(a => Finding.At(rule, i, $"Attempting to Copy file \"{a.Value}\" that is excluded by .dockerignore")));
             });
     }
+
+    private static readonly HashSet<string> CommonEnvironment =
+        ["PATH", "HOME", "HOSTNAME", "TERM", "LANG", "LC_ALL", "USER", "PWD", "SHELL", "TZ",
+         "TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT"];
+
+    /// <summary>Checks BuildKit runs only when <c># check=experimental=…</c> names them.</summary>
+    public static bool IsExperimental(string id) => id == "InvalidDefinitionDescription";
 
     public static bool IsCheck(string id)
     {

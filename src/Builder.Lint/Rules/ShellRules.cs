@@ -56,6 +56,29 @@ public sealed class ShellRules : RuleTable
                 }
                 return found;
             }));
+        Add("DL3010", Severity.Info, "Use ADD for extracting archives into an image",
+            "COPY of an archive followed by tar -x keeps the archive in a layer; ADD extracts it in one step.",
+            "FROM a\nCOPY app.tar.gz /tmp/\nRUN tar -xzf /tmp/app.tar.gz -C /opt", "FROM a\nADD app.tar.gz /opt/",
+            (context, rule) => Stages(context).SelectMany(stage =>
+            {
+                var found = new List<LintFinding>();
+                var copied = new List<(string Name, Dockerfile.Syntax.InstructionSyntax Copy)>();
+                foreach (var i in stage)
+                {
+                    if (i.Is("COPY") && i.Arguments.Count >= 2)
+                    {
+                        copied.AddRange(i.Arguments.SkipLast(1).Select(a => Path.GetFileName(a.Value)).Where(IsArchiveName).Select(n => (n, i)));
+                    }
+                    if (i.Is("RUN") && !i.IsJsonForm)
+                    {
+                        foreach (var tar in Commands(i).Where(c => c.Name == "tar" && c.Args.Any(a => a.StartsWith('-') && a.Contains('x') || a == "--extract")))
+                        {
+                            found.AddRange(copied.Where(c => tar.Args.Any(a => Path.GetFileName(a) == c.Name)).Select(c => Finding.At(rule, c.Copy)));
+                        }
+                    }
+                }
+                return found.DistinctBy(f => f.Line);
+            }));
         AddPerCommand("DL3047", Severity.Info, "Avoid use of wget without progress bar. Use `wget --progress=dot:giga <url>`. Or consider using `-q` or `-nv` (shorthands for `--quiet` or `--no-verbose`).",
             "wget's default progress bar floods the build log.",
             "RUN wget https://x/file", "RUN wget --progress=dot:giga https://x/file",
@@ -65,6 +88,9 @@ public sealed class ShellRules : RuleTable
             "RUN useradd -u 123456 app", "RUN useradd -l -u 123456 app",
             (c, _) => c.Name == "useradd" && !c.HasAny("-l", "--no-log-init") && UidOf(c) is > 99_999);
     }
+
+    private static bool IsArchiveName(string name) =>
+        new[] { ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz" }.Any(e => name.EndsWith(e, StringComparison.OrdinalIgnoreCase));
 
     private static IEnumerable<string> ShellWords(Dockerfile.Syntax.InstructionSyntax run) =>
         ShellCommands.Parse(Script(run)).Select(c => c.Name).Concat(Script(run).Split([' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries).Where(w => w == "sudo"));
