@@ -128,6 +128,43 @@ public sealed class BuildTests
     }
 
     [Fact]
+    public async Task ADD_of_a_URL_is_downloaded_checked_against_its_checksum_and_kept_0600()
+    {
+        using var temp = new TempDirectory();
+        var served = Directory.CreateDirectory(temp.Combine("served")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(served, "tool.txt"), "downloaded\n");
+        var port = RegistryProcess.FreePort();
+        using var server = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("python3", ["-m", "http.server", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1"])
+            { WorkingDirectory = served, RedirectStandardError = true, RedirectStandardOutput = true })!;
+        try
+        {
+            using (var http = new HttpClient())
+            {
+                for (var i = 0; i < 50; i++)
+                {
+                    try { (await http.GetAsync($"http://127.0.0.1:{port}/tool.txt")).Dispose(); break; } catch (HttpRequestException) { await Task.Delay(100); }
+                }
+            }
+            var sum = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("downloaded\n"u8));
+            var (builder, context) = await BusyboxContextAsync(temp, $"FROM busybox\nADD --checksum={sum} http://127.0.0.1:{port}/tool.txt /opt/\n");
+
+            var good = await builder.RunAsync("build", "-t", "added", context);
+            await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), $"FROM busybox\nADD --checksum=sha256:{new string('0', 64)} http://127.0.0.1:{port}/tool.txt /opt/\n");
+            var bad = await builder.RunAsync("build", "-t", "bad", context);
+            var seen = await builder.RunAsync("run", "added", "sh", "-c", "cat /opt/tool.txt; stat -c %a /opt/tool.txt");
+
+            good.EnsureSuccess("ADD with the right checksum");
+            Assert.Equal("downloaded\n600\n", seen.Out);
+            Assert.Equal(1, bad.ExitCode);
+            Assert.Contains("digest mismatch", bad.Error);
+        }
+        finally
+        {
+            server.Kill();
+        }
+    }
+
+    [Fact]
     public async Task Without_overlayfs_the_copy_snapshotter_builds_the_same_image_and_says_so_once()
     {
         using var temp = new TempDirectory();

@@ -178,8 +178,10 @@ internal static class ImageCommands
         command.SetAction(async (result, cancellationToken) =>
         {
             var images = await LocalImages.OpenAsync(cancellationToken);
+            // The build cache goes too (as docker builder prune does); its layers then go with the other unnamed blobs.
+            var records = new Engine.Solver.BuildCache(Path.Combine(images.Store.Root, "cache", "steps"), images.Store).Clear();
             var pruned = await images.Store.PruneAsync(new PruneOptions(), cancellationToken);
-            io.Out.WriteLine($"Deleted {pruned.RemovedBlobs.Count} blobs, reclaimed {LocalImages.HumanSize(pruned.BytesFreed)}");
+            io.Out.WriteLine($"Deleted {records} build cache records and {pruned.RemovedBlobs.Count} blobs, reclaimed {LocalImages.HumanSize(pruned.BytesFreed)}");
             return ExitCodes.Ok;
         });
         return command;

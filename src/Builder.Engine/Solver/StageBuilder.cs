@@ -335,7 +335,30 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
         ICopySourceTree tree;
         string sourceKey;
         string? inlineDirectory = null;
-        if (inline.Count > 0)
+        var urls = instruction is AddInstruction ? expandedSources.Where(IsUrl).ToList() : [];
+        if (urls.Count > 0)
+        {
+            if (urls.Count != expandedSources.Count)
+            {
+                throw new BuildException("ADD: mixing URLs and local sources in one instruction is not supported; use two ADD instructions");
+            }
+            // Remote files: downloaded (and checked against --checksum), mode 0600 unless --chmod, never extracted.
+            inlineDirectory = Directory.CreateTempSubdirectory("builder-add-url-").FullName;
+            var names = new List<string>();
+            foreach (var url in urls)
+            {
+                names.Add(await DownloadAsync(url, inlineDirectory, instruction is AddInstruction { Checksum: { } sum } ? Expand(sum) : null, cancellationToken).ConfigureAwait(false));
+            }
+            var downloads = Context.BuildContext.Open(inlineDirectory, null, null);
+            tree = new ContextSourceTree(downloads);
+            request = request with { Sources = names, Chmod = request.Chmod ?? 0b110_000_000, ExtractArchives = false };
+            sourceKey = downloads.Hash(names);
+        }
+        else if (expandedSources.Any(s => s.StartsWith("git@", StringComparison.Ordinal) || s.EndsWith(".git", StringComparison.Ordinal)))
+        {
+            throw new BuildException("ADD of git repositories is not supported yet; clone in a RUN step or COPY a checkout");
+        }
+        else if (inline.Count > 0)
         {
             // Heredoc sources: written to a directory of their own and copied from there.
             inlineDirectory = Directory.CreateTempSubdirectory("builder-heredoc-").FullName;
@@ -391,6 +414,55 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
             }
         }
         session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
+    }
+
+    private static bool IsUrl(string source) =>
+        source.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || source.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>ADD's download: the file is named after the URL's last path segment; --checksum is verified before use.</summary>
+    private static async Task<string> DownloadAsync(string url, string directory, string? checksum, CancellationToken cancellationToken)
+    {
+        var name = Path.GetFileName(new Uri(url).AbsolutePath.TrimEnd('/'));
+        if (string.IsNullOrEmpty(name))
+        {
+            name = "index.html";
+        }
+        var path = Path.Combine(directory, name);
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(10) };
+        using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new BuildException($"ADD {url}: the server answered {(int)response.StatusCode} {response.ReasonPhrase}");
+        }
+        await using (var file = File.Create(path))
+        {
+            await response.Content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
+        }
+        if (checksum is not null)
+        {
+            if (!Digest.TryParse(checksum, out var expected))
+            {
+                throw new BuildException($"ADD --checksum={checksum}: not a digest (sha256:…)");
+            }
+            await using var read = File.OpenRead(path);
+            using var hash = expected.CreateHash();
+            var buffer = new byte[1 << 16];
+            int count;
+            while ((count = await read.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                hash.AppendData(buffer, 0, count);
+            }
+            var actual = Digest.FromHash(expected.Algorithm, hash.GetHashAndReset());
+            if (actual != expected)
+            {
+                throw new BuildException($"ADD {url}: digest mismatch: --checksum says {expected}, the download is {actual}");
+            }
+        }
+        if (response.Content.Headers.LastModified is { } modified)
+        {
+            File.SetLastWriteTimeUtc(path, modified.UtcDateTime);
+        }
+        return name;
     }
 
     internal int? ResolveStageIndex(string from)
