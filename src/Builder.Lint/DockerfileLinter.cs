@@ -4,6 +4,9 @@ using Builder.Lint.Rules;
 
 namespace Builder.Lint;
 
+/// <summary>What a caller may add to a lint: the context's ignore patterns, how to find a base image's platform, the target platform.</summary>
+public sealed record LintInputs(IReadOnlyList<string>? IgnorePatterns, Func<string, string?>? BaseImagePlatform, string TargetPlatform);
+
 /// <summary>
 /// Lints a Dockerfile with every hadolint rule and BuildKit check, then applies pragmas (<c># hadolint ignore=</c>,
 /// <c># hadolint global ignore=</c>, <c># check=skip=…;error=true</c>) and the configuration.
@@ -17,7 +20,11 @@ public static class DockerfileLinter
 
     public static LintRule? Rule(string id) => Rules.FirstOrDefault(r => string.Equals(r.Id, id, StringComparison.OrdinalIgnoreCase));
 
-    public static IReadOnlyList<LintFinding> Lint(string text, string fileName, LintConfig config, IReadOnlyList<string>? ignorePatterns = null)
+    public static IReadOnlyList<LintFinding> Lint(string text, string fileName, LintConfig config, IReadOnlyList<string>? ignorePatterns = null) =>
+        Lint(text, fileName, config, new LintInputs(ignorePatterns, null, "linux/amd64"));
+
+    /// <summary>Lints with what only the caller can know: the context's .dockerignore, base images' platforms, the target platform.</summary>
+    public static IReadOnlyList<LintFinding> Lint(string text, string fileName, LintConfig config, LintInputs inputs)
     {
         var syntax = DockerfileParser.Parse(text, fileName);
         BoundDockerfile? bound = null;
@@ -32,7 +39,12 @@ public static class DockerfileLinter
                 // Rules that need the bound model skip a Dockerfile that does not bind; the syntax rules still run.
             }
         }
-        var context = new LintContext(syntax, bound, config) { IgnorePatterns = ignorePatterns };
+        var context = new LintContext(syntax, bound, config)
+        {
+            IgnorePatterns = inputs.IgnorePatterns,
+            BaseImagePlatform = inputs.BaseImagePlatform,
+            TargetPlatform = inputs.TargetPlatform,
+        };
         var findings = Checks.SelectMany(c => c.Analyze(context)).ToList();
         return Filter(findings, syntax, config);
     }

@@ -24,6 +24,15 @@ public sealed record LintContext(DockerfileSyntax Syntax, BoundDockerfile? Bound
 {
     /// <summary>.dockerignore patterns of the build context, when known (CopyIgnoredFile needs them).</summary>
     public IReadOnlyList<string>? IgnorePatterns { get; init; }
+
+    /// <summary>
+    /// The platform ("linux/amd64") of a base image the caller can look up (in its local store), or null when it
+    /// cannot; lint itself does no I/O. InvalidBaseImagePlatform needs it.
+    /// </summary>
+    public Func<string, string?>? BaseImagePlatform { get; init; }
+
+    /// <summary>The platform the build targets.</summary>
+    public string TargetPlatform { get; init; } = "linux/amd64";
 }
 
 /// <summary>A family of rules; each finding names one of <see cref="Rules"/>.</summary>

@@ -48,18 +48,33 @@ internal static class LintCommand
                 throw new UsageException($"{configPath ?? "--failure-threshold"}: {e.Message}");
             }
             var results = new List<(string, IReadOnlyList<LintFinding>)>();
+            var images = await LocalImages.OpenAsync(cancellationToken);
             foreach (var path in paths)
             {
                 var text = await File.ReadAllTextAsync(path, cancellationToken);
                 var ignoreFile = DockerIgnore.CandidateFiles(Path.GetFileName(path)).Select(c => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, c)).FirstOrDefault(File.Exists);
                 var patterns = ignoreFile is null ? null : DockerIgnore.ReadPatterns(await File.ReadAllTextAsync(ignoreFile, cancellationToken));
-                results.Add((path, DockerfileLinter.Lint(text, Path.GetFileName(path), settings, patterns)));
+                var inputs = new LintInputs(patterns, image => BaseImagePlatform(images, image, cancellationToken), Oci.Platform.Host.ToString());
+                results.Add((path, DockerfileLinter.Lint(text, Path.GetFileName(path), settings, inputs)));
             }
             io.Out.Write(LintFormatter.Format(result.GetValue(format)!, results, color: !Console.IsOutputRedirected));
             var fails = !settings.NoFail && !result.GetValue(noFail) && results.Any(r => DockerfileLinter.Fails(r.Item2, settings.FailureThreshold));
             return fails ? ExitCodes.Failure : ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>A base image's platform when the local store has it (InvalidBaseImagePlatform); null otherwise.</summary>
+    private static string? BaseImagePlatform(LocalImages images, string image, CancellationToken cancellationToken)
+    {
+        if (!Oci.References.ImageReference.TryParse(image, out var reference)
+            || images.Store.GetAsync(reference, cancellationToken).GetAwaiter().GetResult() is not { } target
+            || !Oci.MediaTypes.IsManifest(target.MediaType))
+        {
+            return null;
+        }
+        var config = Oci.Images.StoredImage.LoadAsync(images.Store, target, null, cancellationToken).GetAwaiter().GetResult().Config.Value;
+        return config.Platform.ToString();
     }
 
     private static string Indent(string text) => string.Join('\n', text.Split('\n').Select(l => "    " + l));

@@ -6,8 +6,6 @@ namespace Builder.Lint.Rules;
 /// <summary>BuildKit's <c>docker build --check</c> rules, by their names.</summary>
 public sealed partial class BuildKitChecks : RuleTable
 {
-    private static readonly HashSet<string> CheckNames = new(StringComparer.Ordinal);
-
     private static readonly string[] SecretWords = ["apikey", "auth", "credential", "credentials", "key", "password", "pword", "passwd", "secret", "token"];
 
     public BuildKitChecks()
@@ -147,6 +145,13 @@ public sealed partial class BuildKitChecks : RuleTable
                         || text.Split(' ')[0].Equals(name, StringComparison.OrdinalIgnoreCase)
                         ? [] : new[] { Finding.At(rule, above.Span, $"Comment for {(i.Is("FROM") ? "build stage" : "build argument")} or argument should follow the format: `# {name} <description>`. If this is not intended to be a description comment, add an empty line or comment between the instruction and the comment.") };
                 }));
+        Check("InvalidBaseImagePlatform", "Base image platform does not match expected target platform",
+            "FROM arm64v8/debian:12", "FROM debian:12",
+            (context, rule) => context.BaseImagePlatform is not { } platformOf ? [] : context.Syntax.Instructions
+                .Where(i => i.Is("FROM") && Flag(i, "platform") is null && i.Arguments.FirstOrDefault()?.Value is { } image && !image.Contains('$'))
+                .SelectMany(i => platformOf(i.Arguments[0].Value) is { } platform && platform != context.TargetPlatform
+                    ? new[] { Finding.At(rule, i, $"Base image {i.Arguments[0].Value} was pulled with platform \"{platform}\", expected \"{context.TargetPlatform}\" for current build") }
+                    : []));
         Check("NoEmptyContinuation", "Empty continuation lines will become errors in a future release",
             "RUN apt-get update \\\n\n    && apt-get install -y x", "RUN apt-get update \\\n    && apt-get install -y x",
             (context, rule) => context.Syntax.Diagnostics.Where(d => d.Message.Contains("empty continuation", StringComparison.OrdinalIgnoreCase))
@@ -173,20 +178,11 @@ public sealed partial class BuildKitChecks : RuleTable
     /// <summary>Checks BuildKit runs only when <c># check=experimental=…</c> names them.</summary>
     public static bool IsExperimental(string id) => id == "InvalidDefinitionDescription";
 
-    public static bool IsCheck(string id)
-    {
-        lock (CheckNames)
-        {
-            return CheckNames.Contains(id);
-        }
-    }
+    /// <summary>BuildKit's checks are named in words; hadolint's rules are DLnnnn.</summary>
+    public static bool IsCheck(string id) => !id.StartsWith("DL", StringComparison.Ordinal);
 
     private void Check(string name, string title, string bad, string good, Func<LintContext, LintRule, IEnumerable<LintFinding>> analyze)
     {
-        lock (CheckNames)
-        {
-            CheckNames.Add(name);
-        }
         Add(name, Severity.Warning, title, title + ".", bad, good, analyze);
     }
 
