@@ -29,10 +29,6 @@ public sealed record RegistryEndpoint(string Registry, Uri BaseUri, bool SkipTls
         return new RegistryEndpoint(registry, new Uri($"{(http ? "http" : "https")}://{host}/"), insecure && !http);
     }
 
-    /// <summary>The endpoints to try for pulls: mirrors first, then the registry itself.</summary>
-    public static IReadOnlyList<RegistryEndpoint> ForPull(string registry, RegistryOptions options) =>
-        [.. (options.Mirrors.GetValueOrDefault(registry) ?? []).Select(m => Resolve(m, options)), Resolve(registry, options)];
-
     public Uri Api(string path) => new(BaseUri, path);
 
     public static bool IsLoopbackHost(string host)

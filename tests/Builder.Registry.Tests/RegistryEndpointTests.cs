@@ -46,7 +46,6 @@ public sealed class RegistryEndpointTests
 
         Assert.Equal(["a.example:5000", "b.example", "c.example"], options.InsecureRegistries.Order());
         Assert.Equal(["mirror.example", "mirror2.example"], options.Mirrors["docker.io"]);
-        Assert.Equal(["mirror.example", "mirror2.example", "docker.io"], RegistryEndpoint.ForPull("docker.io", options).Select(e => e.Registry));
     }
 
     [Fact]

@@ -45,7 +45,8 @@ internal sealed class BuildSession
 
     public HashSet<string> UsedBuildArgs { get; } = new(StringComparer.Ordinal);
 
-    public Dictionary<int, Task<StageResult>> Stages { get; } = [];
+    /// <summary>Each needed stage's build, by index; stages read it while later ones are still being added.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<int, Task<StageResult>> Stages { get; } = new();
 
     public LayerWriterOptions LayerOptions => new() { SourceDateEpoch = Request.SourceDateEpoch };
 
