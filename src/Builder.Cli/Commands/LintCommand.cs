@@ -48,13 +48,15 @@ internal static class LintCommand
                 throw new UsageException($"{configPath ?? "--failure-threshold"}: {e.Message}");
             }
             var results = new List<(string, IReadOnlyList<LintFinding>)>();
-            var images = await LocalImages.OpenAsync(cancellationToken);
+            // Base images' platforms come from the local store when there is one; linting never creates a store.
+            var images = File.Exists(Path.Combine(Oci.Content.StoreLocation.Resolve(), Oci.Content.OciLayoutStore.IndexFileName))
+                ? await LocalImages.OpenAsync(cancellationToken) : null;
             foreach (var path in paths)
             {
                 var text = await File.ReadAllTextAsync(path, cancellationToken);
                 var ignoreFile = DockerIgnore.CandidateFiles(Path.GetFileName(path)).Select(c => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, c)).FirstOrDefault(File.Exists);
                 var patterns = ignoreFile is null ? null : DockerIgnore.ReadPatterns(await File.ReadAllTextAsync(ignoreFile, cancellationToken));
-                var inputs = new LintInputs(patterns, image => BaseImagePlatform(images, image, cancellationToken), Oci.Platform.Host.ToString());
+                var inputs = new LintInputs(patterns, images is null ? null : image => BaseImagePlatform(images, image, cancellationToken), Oci.Platform.Host.ToString());
                 results.Add((path, DockerfileLinter.Lint(text, Path.GetFileName(path), settings, inputs)));
             }
             io.Out.Write(LintFormatter.Format(result.GetValue(format)!, results, color: !Console.IsOutputRedirected));

@@ -20,6 +20,7 @@ public sealed class RegistryAuthHandler(RegistryEndpoint endpoint, Func<Cancella
 
     private readonly ConcurrentDictionary<string, BearerToken> _tokens = new();
     private readonly SemaphoreSlim _tokenGate = new(1, 1);
+    private readonly SemaphoreSlim _credentialGate = new(1, 1);
     private AuthChallenge? _challenge;
     private RegistryCredential? _credential;
     private bool _credentialLoaded;
@@ -98,14 +99,23 @@ public sealed class RegistryAuthHandler(RegistryEndpoint endpoint, Func<Cancella
         }
     }
 
+    // Looked up once per registry (a credential helper is a process): parallel requests wait for the first lookup.
     private async Task<RegistryCredential?> CredentialAsync(CancellationToken cancellationToken)
     {
-        if (!_credentialLoaded)
+        await _credentialGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            _credential = await credential(cancellationToken).ConfigureAwait(false);
-            _credentialLoaded = true;
+            if (!_credentialLoaded)
+            {
+                _credential = await credential(cancellationToken).ConfigureAwait(false);
+                _credentialLoaded = true;
+            }
+            return _credential;
         }
-        return _credential;
+        finally
+        {
+            _credentialGate.Release();
+        }
     }
 
     private async Task<BearerToken> FetchTokenAsync(
@@ -188,6 +198,7 @@ public sealed class RegistryAuthHandler(RegistryEndpoint endpoint, Func<Cancella
         if (disposing)
         {
             _tokenGate.Dispose();
+            _credentialGate.Dispose();
         }
         base.Dispose(disposing);
     }
