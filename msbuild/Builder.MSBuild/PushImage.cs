@@ -1,4 +1,5 @@
 using Builder.Oci;
+using Builder.Oci.Images;
 using Builder.Oci.References;
 using Builder.Registry;
 using Microsoft.Build.Framework;
@@ -34,7 +35,8 @@ public sealed class PushImage : AsyncTask
             var target = await host.Store.GetAsync(name, cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException($"{name} is not in the local store");
             var mounts = await MountSources.FindAsync(host.Store, host.Store, name, cancellationToken).ConfigureAwait(false);
-            var pushed = await new ImagePusher(host.Registries, host.Store).PushAsync(target, name, mounts, null, cancellationToken).ConfigureAwait(false);
+            var compressed = await new ImageCompression(host.Store).CompressAsync(target, cancellationToken).ConfigureAwait(false);
+            var pushed = await new ImagePusher(host.Registries, host.Store).PushAsync(compressed, name, mounts, null, cancellationToken).ConfigureAwait(false);
             Log.LogMessage(MessageImportance.High, $"Pushed {name}: digest: {pushed.Manifest.Digest} size: {pushed.Manifest.Size}");
         }
         return true;

@@ -82,6 +82,7 @@ internal static class BuildCommand
             var builder = new ImageBuilder(images.Store, sandbox.Snapshotter, sandbox.Layers, sandbox.Executor, registries);
             var built = await builder.BuildAsync(request, progress, cancellationToken);
 
+            var compression = new ImageCompression(images.Store);
             var pushNames = new List<ImageReference>();
             foreach (var output in request.Outputs.DefaultIfEmpty(new BuildOutput(BuildOutputType.Image)))
             {
@@ -99,8 +100,9 @@ internal static class BuildCommand
                         }
                         break;
                     case BuildOutputType.Oci or BuildOutputType.Docker:
-                        var image = await StoredImage.LoadAsync(images.Store, built.Manifest, null, cancellationToken);
                         var format = output.Type == BuildOutputType.Oci ? ArchiveFormat.Oci : ArchiveFormat.Docker;
+                        var exported = format == ArchiveFormat.Oci ? await compression.CompressAsync(built.Manifest, cancellationToken) : built.Manifest;
+                        var image = await StoredImage.LoadAsync(images.Store, exported, null, cancellationToken);
                         if (output.Tar)
                         {
                             await ImageExport.WriteTarFileAsync(image, outputNames.FirstOrDefault(), format, output.Destination!, cancellationToken);
@@ -132,8 +134,8 @@ internal static class BuildCommand
             foreach (var name in pushNames.Distinct())
             {
                 var mounts = await MountSources.FindAsync(images.Store, images.Store, name, cancellationToken);
-                await new ImagePusher(registries, images.Store).PushAsync(built.Manifest, name, mounts, null, cancellationToken);
-                io.Error.WriteLine($"pushed {name} {built.Manifest.Digest}");
+                var pushed = await new ImagePusher(registries, images.Store).PushAsync(await compression.CompressAsync(built.Manifest, cancellationToken), name, mounts, null, cancellationToken);
+                io.Error.WriteLine($"pushed {name} {pushed.Manifest.Digest}");
             }
             if (result.GetValue(iidFile) is { } iid)
             {

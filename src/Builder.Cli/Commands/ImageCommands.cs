@@ -113,8 +113,13 @@ internal static class ImageCommands
         {
             var images = await LocalImages.OpenAsync(cancellationToken);
             var (name, target) = await images.FindAsync(result.GetValue(reference)!, cancellationToken);
-            var image = await StoredImage.LoadAsync(images.Store, target, OptionalPlatform(result.GetValue(platform)), cancellationToken);
             var archiveFormat = result.GetValue(format) == "oci" ? ArchiveFormat.Oci : ArchiveFormat.Docker;
+            // An OCI archive carries gzip layers, as BuildKit's; a docker-archive holds plain tars anyway.
+            if (archiveFormat == ArchiveFormat.Oci)
+            {
+                target = await new ImageCompression(images.Store).CompressAsync(target, cancellationToken);
+            }
+            var image = await StoredImage.LoadAsync(images.Store, target, OptionalPlatform(result.GetValue(platform)), cancellationToken);
             await ImageExport.WriteTarFileAsync(image, name, archiveFormat, result.GetValue(output)!, cancellationToken);
             return ExitCodes.Ok;
         });

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Builder.Oci;
+using Builder.Oci.Images;
 using Builder.Oci.References;
 using Builder.Registry;
 using Builder.Registry.Credentials;
@@ -67,7 +68,8 @@ internal static class RegistryCommands
                 TransferStatus.Mounted => $"{Short(e.Digest)}: Mounted from {e.Source}",
                 _ => $"{Short(e.Digest)}: Pushed",
             }));
-            var pushed = await new ImagePusher(registries, images.Store).PushAsync(target, destinationName, mounts, progress, cancellationToken);
+            var compressed = await new ImageCompression(images.Store).CompressAsync(target, cancellationToken);
+            var pushed = await new ImagePusher(registries, images.Store).PushAsync(compressed, destinationName, mounts, progress, cancellationToken);
             io.Out.WriteLine($"{destinationName.Tag ?? ImageReference.DefaultTag}: digest: {pushed.Manifest.Digest} size: {pushed.Manifest.Size}");
             return ExitCodes.Ok;
         });

@@ -48,7 +48,12 @@ internal sealed class BuildSession
     /// <summary>Each needed stage's build, by index; stages read it while later ones are still being added.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<int, Task<StageResult>> Stages { get; } = new();
 
-    public LayerWriterOptions LayerOptions => new() { SourceDateEpoch = Request.SourceDateEpoch };
+    /// <summary>
+    /// Built layers go into the store as plain tars: the next step extracts them without decompressing, and pushes
+    /// and OCI exports compress them once (<see cref="ImageCompression"/>). Measured on the build benchmark, gzip
+    /// while building made a 130 MB COPY 3.3 s instead of 1.3 s and the RUN after it 1.7 s instead of 0.5 s.
+    /// </summary>
+    public LayerWriterOptions LayerOptions => new() { SourceDateEpoch = Request.SourceDateEpoch, Compression = LayerCompression.None };
 
     public int NextVertex() => Interlocked.Increment(ref _vertex);
 

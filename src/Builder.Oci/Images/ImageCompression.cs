@@ -1,0 +1,115 @@
+using System.Globalization;
+using Builder.Oci.Content;
+using Builder.Oci.Layers;
+
+namespace Builder.Oci.Images;
+
+/// <summary>
+/// Gives an image gzip layers for the way out of the local store (a push, an OCI export).
+/// </summary>
+/// <remarks>
+/// Builds keep the layers they make as plain tars, as docker's and podman's stores do: written without compressing
+/// and extracted again for the next step without decompressing, which is most of a build's I/O-bound time. A plain
+/// layer is compressed once, by <see cref="LayerOutput"/> (parallel gzip, deterministic: the same tar always gives
+/// the same blob); the result is remembered by diffID under <c>cache/compressed/</c>, so pushing the image again, or
+/// another image sharing the layer, does not compress it again. The compressed image is a new manifest over the
+/// same config: the image ID (config digest) stays what the build printed.
+/// </remarks>
+public sealed class ImageCompression(OciLayoutStore store)
+{
+    private string RecordDirectory => Path.Combine(store.Root, "cache", "compressed");
+
+    /// <summary>
+    /// The manifest to push or export for <paramref name="target"/>: itself when every layer is compressed already
+    /// (and for indexes and artifacts), else a new manifest whose plain layers are gzip blobs in the store.
+    /// </summary>
+    public async Task<Descriptor> CompressAsync(Descriptor target, CancellationToken cancellationToken)
+    {
+        if (!MediaTypes.IsManifest(target.MediaType))
+        {
+            return target;
+        }
+        var manifest = await store.ReadManifestAsync(target, cancellationToken).ConfigureAwait(false);
+        if (!manifest.Value.Layers.Any(l => l.MediaType == MediaTypes.OciLayer))
+        {
+            return target;
+        }
+        var config = await store.ReadConfigAsync(manifest.Value.Config, cancellationToken).ConfigureAwait(false);
+        var layers = new List<Descriptor>(manifest.Value.Layers.Count);
+        for (var i = 0; i < manifest.Value.Layers.Count; i++)
+        {
+            var layer = manifest.Value.Layers[i];
+            layers.Add(layer.MediaType == MediaTypes.OciLayer
+                ? await CompressLayerAsync(layer, config.Value.RootFs.DiffIds[i], cancellationToken).ConfigureAwait(false)
+                : layer);
+        }
+        var compressed = OciJson.ToBlob(manifest.Value with { Layers = layers });
+        await store.WriteBlobAsync(compressed, cancellationToken).ConfigureAwait(false);
+        return compressed.Descriptor with { Platform = target.Platform };
+    }
+
+    private async Task<Descriptor> CompressLayerAsync(Descriptor layer, Digest diffId, CancellationToken cancellationToken)
+    {
+        var record = Path.Combine(RecordDirectory, diffId.Hex);
+        if (await ReadRecordAsync(record, cancellationToken).ConfigureAwait(false) is { } known
+            && await store.ExistsAsync(known.Digest, cancellationToken).ConfigureAwait(false))
+        {
+            return layer with { MediaType = known.MediaType, Digest = known.Digest, Size = known.Size };
+        }
+        LayerDescriptor written;
+        await using (var source = await store.OpenReadAsync(layer.Digest, cancellationToken).ConfigureAwait(false))
+        await using (var writer = await store.OpenWriterAsync(cancellationToken).ConfigureAwait(false))
+        {
+            written = await CompressAsync(source, writer.Stream, cancellationToken).ConfigureAwait(false);
+            if (written.DiffId != diffId)
+            {
+                throw new InvalidDataException($"layer {layer.Digest} does not hash to its diffID {diffId} (read back as {written.DiffId})");
+            }
+            await writer.CommitAsync(written.Compressed.MediaType, written.Compressed.Digest, written.Compressed.Size, cancellationToken).ConfigureAwait(false);
+        }
+        await WriteRecordAsync(record, written.Compressed, cancellationToken).ConfigureAwait(false);
+        return layer with { MediaType = written.Compressed.MediaType, Digest = written.Compressed.Digest, Size = written.Compressed.Size };
+    }
+
+    /// <summary>Compresses a plain tar stream with the layer writer's gzip; the diffID is the input's sha256.</summary>
+    public static async Task<LayerDescriptor> CompressAsync(Stream tar, Stream destination, CancellationToken cancellationToken)
+    {
+        var output = new LayerOutput(destination, LayerCompression.Gzip, null, Environment.ProcessorCount);
+        await using (output.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                var read = await tar.ReadAsync(output.GetMemory(), cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+                await output.AdvanceAsync(read, cancellationToken).ConfigureAwait(false);
+            }
+            return await output.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // A record is one line: "<digest> <size>"; anything else counts as no record.
+    private static async Task<Descriptor?> ReadRecordAsync(string path, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        var fields = (await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false)).Trim().Split(' ');
+        return fields.Length == 2 && Digest.TryParse(fields[0], out var digest)
+            && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var size)
+            ? new Descriptor(MediaTypes.OciLayerGzip, digest, size)
+            : null;
+    }
+
+    private async Task WriteRecordAsync(string path, Descriptor compressed, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(RecordDirectory);
+        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
+        await File.WriteAllTextAsync(temporary, string.Create(CultureInfo.InvariantCulture, $"{compressed.Digest} {compressed.Size}\n"), cancellationToken)
+            .ConfigureAwait(false);
+        File.Move(temporary, path, overwrite: true);
+    }
+}
