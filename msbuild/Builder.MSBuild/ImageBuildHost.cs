@@ -39,8 +39,8 @@ internal sealed class ImageBuildHost : IDisposable
         var store = await OciLayoutStore.OpenAsync(StoreLocation.Resolve(), cancellationToken).ConfigureAwait(false);
         var sandbox = Path.Combine(store.Root, "sandbox");
         Directory.CreateDirectory(sandbox);
-        var snapshotter = Snapshotters.Create(sandbox, _ => { });
-        var layers = snapshotter is OverlaySnapshotter overlay ? overlay.Layers : new LayerCache(Path.Combine(sandbox, "layers"));
+        var layers = new LayerCache(Path.Combine(sandbox, "layers"));
+        var snapshotter = Snapshotters.Create(sandbox, layers, _ => { });
         return new ImageBuildHost(store, snapshotter, layers, new RuncExecutor(Path.Combine(sandbox, "run")),
             new RegistryClient(RegistryOptions.FromEnvironment(Environment.GetEnvironmentVariable), new DockerCredentialProvider()));
     }

@@ -19,8 +19,8 @@ internal sealed class SandboxHost(ISnapshotter snapshotter, LayerCache layers, I
         cancellationToken.ThrowIfCancellationRequested();
         var root = Path.Combine(storeRoot, "sandbox");
         Directory.CreateDirectory(root);
-        var snapshotter = Snapshotters.Create(root, log);
-        var layers = snapshotter is OverlaySnapshotter overlay ? overlay.Layers : new LayerCache(Path.Combine(root, "layers"));
+        var layers = new LayerCache(Path.Combine(root, "layers"));
+        var snapshotter = Snapshotters.Create(root, layers, log);
         return Task.FromResult(new SandboxHost(snapshotter, layers, new RuncExecutor(Path.Combine(root, "run"))));
     }
 

@@ -173,14 +173,30 @@ public sealed record EntryState(
 /// <summary>Chooses the snapshotter: overlayfs where it can be mounted here, else the copy snapshotter (said once).</summary>
 public static class Snapshotters
 {
-    public static ISnapshotter Create(string root, Action<string> log)
+    /// <summary>
+    /// The snapshotter for <paramref name="root"/>, stacking the layers <paramref name="layers"/> extracts. The choice
+    /// (a test mount) is made when the first snapshot is prepared, so a build whose steps all come from the cache,
+    /// and every verb that runs nothing, mounts nothing.
+    /// </summary>
+    public static ISnapshotter Create(string root, LayerCache layers, Action<string> log) => new DeferredSnapshotter(() =>
     {
         if (OverlayWorks(root))
         {
-            return new OverlaySnapshotter(root);
+            return new OverlaySnapshotter(root, layers);
         }
         log("overlayfs is not available here; using the copy snapshotter (slower)");
         return new CopySnapshotter(root);
+    });
+
+    private sealed class DeferredSnapshotter(Func<ISnapshotter> choose) : ISnapshotter
+    {
+        private readonly Lazy<ISnapshotter> _chosen = new(choose, LazyThreadSafetyMode.ExecutionAndPublication);
+
+        public Task<ISnapshot> PrepareAsync(IReadOnlyList<ILayer> parents, CancellationToken cancellationToken) =>
+            _chosen.Value.PrepareAsync(parents, cancellationToken);
+
+        public Task<LayerDescriptor?> CommitDiffAsync(ISnapshot snapshot, IContentIngester store, LayerWriterOptions options, CancellationToken cancellationToken) =>
+            _chosen.Value.CommitDiffAsync(snapshot, store, options, cancellationToken);
     }
 
     /// <summary>Mounts a tiny overlay (with userxattr in a user namespace) and unmounts it.</summary>

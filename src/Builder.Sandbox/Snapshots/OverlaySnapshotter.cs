@@ -8,9 +8,14 @@ namespace Builder.Sandbox.Snapshots;
 /// Snapshots as overlayfs stacks: lowers are the cached layer directories, the upper is the step's diff. The runtime
 /// mounts the overlay through its spec; the diff is read from the upper without mounting anything here.
 /// </summary>
-public sealed class OverlaySnapshotter(string root) : ISnapshotter
+public sealed class OverlaySnapshotter(string root, LayerCache layers) : ISnapshotter
 {
-    private readonly LayerCache _layers = new(Path.Combine(root, "layers"));
+    private readonly LayerCache _layers = layers;
+
+    public OverlaySnapshotter(string root)
+        : this(root, new LayerCache(Path.Combine(root, "layers")))
+    {
+    }
 
     public string Root { get; } = root;
 
