@@ -28,9 +28,10 @@ for tool in docker-registry busybox; do command -v "$tool" >/dev/null || { echo 
 command -v dockerd >/dev/null || apt-get install -y docker.io >/dev/null
 command -v buildah >/dev/null || apt-get install -y buildah >/dev/null
 
-dotnet build -c Release src/Builder.Cli -nologo -v q -o "$work/cli" >/dev/null
+# builder as it ships: the native (AOT) executable `dotnet publish` makes.
+dotnet publish -c Release -r linux-x64 src/Builder.Cli -nologo -v q -o "$work/cli" >/dev/null
 dotnet build -c Release bench/Builder.Benchmarks -nologo -v q >/dev/null
-builder() { BUILDER_ROOT=$work/builder-root dotnet "$work/cli/builder.dll" "$@"; }
+builder() { BUILDER_ROOT=$work/builder-root "$work/cli/builder" "$@"; }
 
 # A local registry and a busybox base in it.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

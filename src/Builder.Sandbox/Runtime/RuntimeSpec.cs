@@ -42,7 +42,7 @@ public static class RuntimeSpec
             new JsonObject { ["type"] = "uts" }, new JsonObject { ["type"] = "mount" });
         if (spec.Network == SandboxNetwork.None)
         {
-            namespaces.Add(new JsonObject { ["type"] = "network" });
+            namespaces.Add((JsonNode)new JsonObject { ["type"] = "network" });
         }
         return new JsonObject
         {
@@ -81,8 +81,8 @@ public static class RuntimeSpec
 
     private static JsonArray Mounts(ExecSpec spec, SnapshotMount root, (string ResolvConf, string Hosts)? etcFiles)
     {
-        var mounts = new JsonArray
-        {
+        // JsonArray's constructor and Add(JsonNode), not the generic Add<T>, which needs runtime code generation (AOT).
+        var mounts = new JsonArray(
             root switch
             {
                 OverlaySnapshotMount overlay => Mount("/", "overlay", "overlay",
@@ -100,23 +100,22 @@ public static class RuntimeSpec
             // sysfs cannot be mounted in a user namespace without a network namespace of its own: bind the host's.
             spec.Network == SandboxNetwork.None
                 ? Mount("/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro")
-                : Mount("/sys", "bind", "/sys", "rbind", "nosuid", "noexec", "nodev", "ro"),
-        };
+                : Mount("/sys", "bind", "/sys", "rbind", "nosuid", "noexec", "nodev", "ro"));
         if (etcFiles is var (resolvConf, hosts))
         {
-            mounts.Add(Mount("/etc/resolv.conf", "bind", resolvConf, "rbind", "ro"));
-            mounts.Add(Mount("/etc/hosts", "bind", hosts, "rbind", "ro"));
+            mounts.Add((JsonNode)Mount("/etc/resolv.conf", "bind", resolvConf, "rbind", "ro"));
+            mounts.Add((JsonNode)Mount("/etc/hosts", "bind", hosts, "rbind", "ro"));
         }
         foreach (var mount in spec.Mounts)
         {
-            mounts.Add(mount switch
+            mounts.Add((JsonNode)(mount switch
             {
                 BindMount bind => Mount(bind.Target, "bind", bind.Source, "rbind", bind.ReadOnly ? "ro" : "rw"),
                 TmpfsMount tmpfs => tmpfs.SizeBytes > 0
                     ? Mount(tmpfs.Target, "tmpfs", "tmpfs", "nosuid", "nodev", $"size={tmpfs.SizeBytes}")
                     : Mount(tmpfs.Target, "tmpfs", "tmpfs", "nosuid", "nodev"),
                 _ => throw new ArgumentException($"unknown mount {mount.GetType().Name}", nameof(spec)),
-            });
+            }));
         }
         return mounts;
     }
