@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using Builder.Dockerfile.Shell;
 using Builder.Engine.Context;
 using Builder.Oci;
@@ -86,8 +87,50 @@ internal sealed class BuildSession
         return new Semantics.MergedView(directories);
     }
 
-    public Task<LayerDescriptor> WriteLayerAsync(IReadOnlyList<LayerChange> changes, CancellationToken cancellationToken) =>
-        LayerWriter.WriteToStoreAsync(Store, changes, LayerOptions, cancellationToken);
+    /// <summary>
+    /// Writes a COPY/ADD/WORKDIR change set as a layer into the store and, from the same tar bytes on the other core,
+    /// its extracted copy into the layer cache: the next RUN stacks it without reading the blob back.
+    /// </summary>
+    public async Task<LayerDescriptor> WriteLayerAsync(IReadOnlyList<LayerChange> changes, CancellationToken cancellationToken)
+    {
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20));
+        var directory = Layers.NewTemporaryDirectory();
+        var extract = Task.Run(async () =>
+        {
+            try
+            {
+                await LayerCache.ExtractAsync(pipe.Reader.AsStream(), directory, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Unblocks the writer should extraction stop early; its error is rethrown below.
+                await pipe.Reader.CompleteAsync().ConfigureAwait(false);
+            }
+        }, cancellationToken);
+        try
+        {
+            LayerDescriptor layer;
+            await using (var writer = await Store.OpenWriterAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await using (var tee = new TeeWriteStream(writer.Stream, pipe.Writer.AsStream(leaveOpen: true)))
+                {
+                    layer = await LayerWriter.WriteAsync(changes, tee, LayerOptions, cancellationToken).ConfigureAwait(false);
+                }
+                await pipe.Writer.CompleteAsync().ConfigureAwait(false);
+                await extract.ConfigureAwait(false);
+                await writer.CommitAsync(layer.Compressed.MediaType, layer.Compressed.Digest, layer.Compressed.Size, cancellationToken).ConfigureAwait(false);
+            }
+            await Layers.AdoptAsync(layer.DiffId, directory, cancellationToken).ConfigureAwait(false);
+            return layer;
+        }
+        catch
+        {
+            await pipe.Writer.CompleteAsync().ConfigureAwait(false);
+            await extract.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            LayerCache.DeleteTree(directory);
+            throw;
+        }
+    }
 
     private sealed class TransferProgress(Action<TransferEvent> report) : IProgress<TransferEvent>
     {
@@ -97,3 +140,54 @@ internal sealed class BuildSession
 
 /// <summary>A built stage: its image config, its layers (base first) and the cache key of its last step.</summary>
 internal sealed record StageResult(ImageConfig Config, IReadOnlyList<ILayer> Layers, Digest CacheKey);
+
+/// <summary>Writes go to both streams, in order; disposing closes neither (their owners do).</summary>
+internal sealed class TeeWriteStream(Stream first, Stream second) : Stream
+{
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        first.Write(buffer, offset, count);
+        second.Write(buffer, offset, count);
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await first.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        await second.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+        first.Flush();
+        second.Flush();
+    }
+
+    public override async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await first.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await second.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Builder.Oci;
 using Builder.Oci.Images;
 using Builder.Oci.Layers;
 
@@ -22,35 +23,53 @@ public sealed class LayerCache(string root)
         {
             return target;
         }
-        var gate = _extracting.GetOrAdd(target, _ => new SemaphoreSlim(1, 1));
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        return await UnderGateAsync(layer.DiffId, async () =>
         {
-            if (Directory.Exists(target))
-            {
-                return target;
-            }
-            Directory.CreateDirectory(Root);
-            var temporary = Path.Combine(Root, $".{layer.DiffId.Hex}.{Guid.NewGuid():N}.tmp");
-            Directory.CreateDirectory(temporary);
+            var temporary = NewTemporaryDirectory();
             try
             {
                 await using var tar = await layer.OpenUncompressedAsync(cancellationToken).ConfigureAwait(false);
-                await LayerApplier.ApplyAsync(tar, temporary, new LayerApplyOptions { OverlayOpaqueXattr = UserNamespace.OpaqueXattr }, cancellationToken)
-                    .ConfigureAwait(false);
-                Directory.Move(temporary, target);
-            }
-            catch (IOException) when (Directory.Exists(target))
-            {
-                // Another process extracted the same layer first; theirs is as good as ours.
-                DeleteTree(temporary);
+                await ExtractAsync(tar, temporary, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
                 DeleteTree(temporary);
                 throw;
             }
-            return target;
+            return Place(temporary, target);
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A fresh directory beside the cache for <see cref="ExtractAsync"/>, later given to <see cref="AdoptAsync"/>.</summary>
+    public string NewTemporaryDirectory()
+    {
+        Directory.CreateDirectory(Root);
+        return Directory.CreateDirectory(Path.Combine(Root, $".{Guid.NewGuid():N}.tmp")).FullName;
+    }
+
+    /// <summary>Extracts a layer tar into <paramref name="directory"/> in the form the cache keeps (overlay whiteouts).</summary>
+    public static Task ExtractAsync(Stream tar, string directory, CancellationToken cancellationToken) =>
+        LayerApplier.ApplyAsync(tar, directory, new LayerApplyOptions { OverlayOpaqueXattr = UserNamespace.OpaqueXattr }, cancellationToken);
+
+    /// <summary>
+    /// Makes <paramref name="directory"/> (on the cache's file system, already in the cache's form: an overlay upper
+    /// directory, or what <see cref="ExtractAsync"/> wrote) the extracted copy of the layer <paramref name="diffId"/>,
+    /// so no step extracts that layer again. When the cache has the layer already, the directory is deleted.
+    /// </summary>
+    public async Task AdoptAsync(Digest diffId, string directory, CancellationToken cancellationToken)
+    {
+        await UnderGateAsync(diffId, () => Task.FromResult(Place(directory, Path.Combine(Root, diffId.Hex))), cancellationToken).ConfigureAwait(false);
+        DeleteTree(directory); // still there only when the cache had the layer already
+    }
+
+    private async Task<string> UnderGateAsync(Digest diffId, Func<Task<string>> work, CancellationToken cancellationToken)
+    {
+        var gate = _extracting.GetOrAdd(diffId.Hex, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var target = Path.Combine(Root, diffId.Hex);
+            return Directory.Exists(target) ? target : await work().ConfigureAwait(false);
         }
         finally
         {
@@ -58,7 +77,23 @@ public sealed class LayerCache(string root)
         }
     }
 
-    internal static void DeleteTree(string directory)
+    /// <summary>Renames a complete directory into place; a half-made layer is never visible under its diffID.</summary>
+    private static string Place(string directory, string target)
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            Directory.Move(directory, target);
+        }
+        catch (IOException) when (Directory.Exists(target))
+        {
+            // Another process placed the same layer first; theirs is as good as ours.
+            DeleteTree(directory);
+        }
+        return target;
+    }
+
+    public static void DeleteTree(string directory)
     {
         if (!Directory.Exists(directory))
         {

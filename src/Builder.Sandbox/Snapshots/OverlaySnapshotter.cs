@@ -50,10 +50,23 @@ public sealed class OverlaySnapshotter(string root, LayerCache layers) : ISnapsh
         return new OverlaySnapshot(new OverlaySnapshotMount(lowers, upper, work), directory);
     }
 
-    public Task<LayerDescriptor?> CommitDiffAsync(ISnapshot snapshot, IContentIngester store, LayerWriterOptions options, CancellationToken cancellationToken) =>
-        snapshot.Mount is OverlaySnapshotMount overlay
-            ? UpperDiff.WriteAsync(overlay.UpperDirectory, store, options, cancellationToken)
-            : throw new ArgumentException("not an overlay snapshot", nameof(snapshot));
+    /// <summary>
+    /// Writes the upper directory as a layer, then keeps the upper itself as that layer's extracted copy: it is
+    /// already in overlay form, so the next step stacks it as a lower without extracting the tar again.
+    /// </summary>
+    public async Task<LayerDescriptor?> CommitDiffAsync(ISnapshot snapshot, IContentIngester store, LayerWriterOptions options, CancellationToken cancellationToken)
+    {
+        if (snapshot.Mount is not OverlaySnapshotMount overlay)
+        {
+            throw new ArgumentException("not an overlay snapshot", nameof(snapshot));
+        }
+        var layer = await UpperDiff.WriteAsync(overlay.UpperDirectory, store, options, cancellationToken).ConfigureAwait(false);
+        if (layer is not null)
+        {
+            await _layers.AdoptAsync(layer.DiffId, overlay.UpperDirectory, cancellationToken).ConfigureAwait(false);
+        }
+        return layer;
+    }
 
     private sealed class OverlaySnapshot(OverlaySnapshotMount mount, string directory) : ISnapshot
     {
