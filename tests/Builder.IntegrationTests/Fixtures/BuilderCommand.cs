@@ -10,6 +10,9 @@ public sealed class BuilderCommand(string root)
 
     public static string Dll => Path.Combine(AppContext.BaseDirectory, "builder.dll");
 
+    /// <summary>A native executable to run instead of <c>dotnet builder.dll</c> (the published, AOT-compiled builder).</summary>
+    public string? Executable { get; init; }
+
     /// <summary>Run as this unprivileged user (through runuser) instead of as the test process's user.</summary>
     public string? User { get; init; }
 
@@ -17,7 +20,7 @@ public sealed class BuilderCommand(string root)
 
     public async Task<ToolResult> RunAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment, CancellationToken cancellationToken)
     {
-        var start = new ProcessStartInfo(User is null ? "dotnet" : "runuser")
+        var start = new ProcessStartInfo(User is not null ? "runuser" : Executable ?? "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -36,9 +39,12 @@ public sealed class BuilderCommand(string root)
             {
                 start.ArgumentList.Add($"{key}={value}");
             }
-            start.ArgumentList.Add("dotnet");
+            start.ArgumentList.Add(Executable ?? "dotnet");
         }
-        start.ArgumentList.Add(Dll);
+        if (Executable is null)
+        {
+            start.ArgumentList.Add(Dll);
+        }
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
