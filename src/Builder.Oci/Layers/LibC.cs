@@ -113,6 +113,13 @@ internal static partial class LibC
 
     public static void MakeDirectory(string path, uint mode) => Check(mkdir(path, mode), "mkdir", path);
 
+    /// <summary>
+    /// Starts writing a range of a file to disk without waiting (sync_file_range with SYNC_FILE_RANGE_WRITE), so a
+    /// later fsync finds little left to do. Only a hint: where it fails, the fsync does all the work as before.
+    /// </summary>
+    public static void StartWriteback(SafeFileHandle file, long offset, long length) =>
+        _ = sync_file_range((int)file.DangerousGetHandle(), offset, length, SYNC_FILE_RANGE_WRITE);
+
     public static void Symlink(string target, string path) => Check(symlink(target, path), "symlink", path);
 
     public static void HardLink(string existing, string path) => Check(link(existing, path), "link", path);
@@ -222,6 +229,11 @@ internal static partial class LibC
     // glibc's makedev/major/minor encoding of a 64-bit dev_t.
     private static ulong MakeDev(ulong major, ulong minor) =>
         ((major & 0xFFFFF000) << 32) | ((major & 0xFFF) << 8) | ((minor & 0xFFFFFF00) << 12) | (minor & 0xFF);
+
+    private const uint SYNC_FILE_RANGE_WRITE = 2;
+
+    [LibraryImport(Lib)]
+    private static partial int sync_file_range(int fd, long offset, long nbytes, uint flags);
 
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
