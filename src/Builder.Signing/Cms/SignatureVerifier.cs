@@ -151,7 +151,8 @@ public static class SignatureVerifier
         try
         {
             // The same name written with other spacing ("CN=a,O=b" for "CN=a, O=b").
-            if (new X500DistinguishedName(identity).Name == certificate.SubjectName.Name)
+            const X500DistinguishedNameFlags Flags = X500DistinguishedNameFlags.Reversed;
+            if (new X500DistinguishedName(identity).Decode(Flags) == certificate.SubjectName.Decode(Flags))
             {
                 return true;
             }

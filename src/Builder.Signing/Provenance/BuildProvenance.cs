@@ -16,7 +16,9 @@ public sealed record BuildMaterial(string Uri, Digest Digest)
     {
         var onHub = reference.Registry == ImageReference.DefaultRegistry;
         var version = reference.Tag ?? reference.Digest?.ToString() ?? ImageReference.DefaultTag;
-        var uri = Sbom.PackageUrl.Create("docker", null, onHub ? reference.FamiliarName : reference.Repository, version,
+        var path = onHub ? reference.FamiliarName : reference.Repository;
+        var slash = path.LastIndexOf('/');
+        var uri = Sbom.PackageUrl.Create("docker", slash < 0 ? null : path[..slash], path[(slash + 1)..], version,
             [("platform", platform.ToString()), ("repository_url", onHub ? null : reference.Name)]);
         return new BuildMaterial(uri, digest);
     }
