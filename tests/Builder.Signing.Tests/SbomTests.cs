@@ -118,9 +118,10 @@ public sealed partial class SbomTests
         var layer = Layer(("usr/lib/os-release", DebianOsRelease), ("var/lib/dpkg/status", DpkgStatus));
         var image = new ImageSubject("mysite:1", Digest.Of("manifest"u8));
 
-        var bytes = await SpdxDocument.CreateAsync(image, [layer], DateTimeOffset.Parse("2024-01-02T03:04:05Z"), "1.2.3", CancellationToken.None);
+        var (bytes, count) = await SpdxDocument.CreateAsync(image, [layer], DateTimeOffset.Parse("2024-01-02T03:04:05Z"), "1.2.3", CancellationToken.None);
 
         var document = JsonNode.Parse(bytes)!;
+        Assert.Equal(2, count);
         Assert.Equal("SPDX-2.3", (string?)document["spdxVersion"]);
         Assert.Equal("CC0-1.0", (string?)document["dataLicense"]);
         Assert.Equal("SPDXRef-DOCUMENT", (string?)document["SPDXID"]);

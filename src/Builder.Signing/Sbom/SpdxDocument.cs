@@ -15,12 +15,13 @@ public static class SpdxDocument
 {
     public const string ImageId = "SPDXRef-Image";
 
-    /// <summary>Scans <paramref name="layers"/> (base first) for packages and writes the SBOM.</summary>
-    public static async Task<byte[]> CreateAsync(
+    /// <summary>Scans <paramref name="layers"/> (base first) for packages and writes the SBOM; also says how many it lists.</summary>
+    public static async Task<(byte[] Document, int Packages)> CreateAsync(
         ImageSubject subject, IReadOnlyList<ILayer> layers, DateTimeOffset created, string toolVersion, CancellationToken cancellationToken)
     {
         var files = await ImageFiles.ReadAsync(layers, PackageDatabases.IsDatabase, cancellationToken).ConfigureAwait(false);
-        return Write(subject, PackageDatabases.Catalogue(files), created, toolVersion);
+        var packages = PackageDatabases.Catalogue(files);
+        return (Write(subject, packages, created, toolVersion), packages.Count);
     }
 
     public static byte[] Write(ImageSubject subject, IReadOnlyList<Package> packages, DateTimeOffset created, string toolVersion)
