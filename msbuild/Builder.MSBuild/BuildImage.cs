@@ -73,8 +73,8 @@ public sealed partial class BuildImage : AsyncTask
             DockerfilePath = Dockerfile,
             Tags = names,
             BuildArgs = BuildArgs.ToDictionary(a => a.ItemSpec, a => a.GetMetadata("Value")),
-            Target = string.IsNullOrGiven(Target) ? null : Target,
-            Outputs = string.IsNullOrGiven(Output) ? [] : [BuildOutput.Parse(Output)],
+            Target = string.IsNullOrEmpty(Target) ? null : Target,
+            Outputs = string.IsNullOrEmpty(Output) ? [] : [BuildOutput.Parse(Output)],
             SourceDateEpoch = Oci.Layers.LayerWriterOptions.SourceDateEpochFromEnvironment(),
         };
         // The key before the build: a wrong password should not cost a build.
