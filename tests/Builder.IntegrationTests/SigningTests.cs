@@ -268,3 +268,48 @@ public sealed class SigningTests
 
     private static string Digest(byte[] bytes) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
 }
+
+/// <summary>
+/// Issue 10: <c>build --sbom --provenance --push</c> on the Debian-based Django example (the shared build, so only
+/// the cached rebuild and the scan run here): both referrers reach the registry, the SBOM lists python3-django with
+/// the version dpkg reports inside the image, and the provenance names the base image's digest.
+/// </summary>
+[Collection(DjangoCollection.Name)]
+public sealed class SbomAndProvenanceTests(DjangoImage image)
+{
+    [Fact]
+    public async Task Build_with_sbom_provenance_and_push_puts_both_in_the_registry_listing_python3_django_and_the_base_digest()
+    {
+        await using var registry = await RegistryProcess.StartAsync();
+        var name = $"{registry.Host}/mysite:attested";
+
+        var build = await image.Builder.RunAsync(
+            ["build", "-t", name, "--sbom", "--provenance", "--push", "--progress", "plain", .. DjangoImage.BuildArgs, image.Context], null, CancellationToken.None);
+        var listed = await image.Builder.RunAsync("inspect", "--referrers", name);
+        var dpkg = await image.Builder.RunAsync("run", "--rm", name, "dpkg-query", "-W", "-f", "${Version}", "python3-django");
+        var baseImage = JsonNode.Parse((await image.Builder.RunAsync("inspect", "debian:bookworm")).EnsureSuccess("inspect the base").Out)!;
+
+        build.EnsureSuccess("build --sbom --provenance --push");
+        listed.EnsureSuccess("inspect --referrers");
+        Assert.Contains("application/spdx+json", listed.Out);
+        Assert.Contains("application/vnd.in-toto+json", listed.Out);
+        var version = dpkg.EnsureSuccess("dpkg-query in the image").Out.Trim();
+        Assert.StartsWith("3:3.2", version);
+        var subject = await SigningTests.ManifestDigestAsync(registry, "mysite", "attested");
+
+        var sbom = JsonNode.Parse(await SigningTests.ArtifactBlobAsync(registry, "mysite", subject, "application/spdx+json"))!;
+        Assert.Equal("SPDX-2.3", (string?)sbom["spdxVersion"]);
+        var django = sbom["packages"]!.AsArray().Single(p => (string?)p!["name"] == "python3-django")!;
+        Assert.Equal(version, (string?)django["versionInfo"]);
+        Assert.StartsWith("pkg:deb/debian/python3-django@", (string?)django["externalRefs"]![0]!["referenceLocator"]);
+        Assert.Contains(sbom["packages"]!.AsArray(), p => (string?)p!["name"] == "gunicorn");
+
+        var provenance = JsonNode.Parse(await SigningTests.ArtifactBlobAsync(registry, "mysite", subject, "application/vnd.in-toto+json"))!;
+        Assert.Equal("https://slsa.dev/provenance/v1", (string?)provenance["predicateType"]);
+        Assert.Equal(subject, "sha256:" + (string?)provenance["subject"]![0]!["digest"]!["sha256"]);
+        var dependencies = provenance["predicate"]!["buildDefinition"]!["resolvedDependencies"]!.AsArray();
+        var debian = Assert.Single(dependencies, d => ((string?)d!["uri"])!.StartsWith("pkg:docker/debian@bookworm", StringComparison.Ordinal))!;
+        Assert.Equal((string?)baseImage["Digest"], "sha256:" + (string?)debian["digest"]!["sha256"]);
+        Assert.Equal("debian", (string?)provenance["predicate"]!["buildDefinition"]!["externalParameters"]!["request"]!["args"]!["DEPS"]);
+    }
+}
