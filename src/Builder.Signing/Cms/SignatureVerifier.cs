@@ -21,8 +21,6 @@ public static class SignatureVerifier
 {
     private const string TimeStampingEku = "1.3.6.1.5.5.7.3.8";
 
-    // Digests too weak to accept a signature over.
-    private static readonly HashSet<string> AcceptedDigests = [ManifestSigner.Sha256Oid, "2.16.840.1.101.3.4.2.2", "2.16.840.1.101.3.4.2.3"];
 
     /// <summary>The verified signer of <paramref name="signature"/> over <paramref name="content"/>.</summary>
     /// <exception cref="SigningException">The signature does not verify; the message says why.</exception>
@@ -59,7 +57,8 @@ public static class SignatureVerifier
     private static VerifiedSignature VerifySigner(SignedCms cms, SignerInfo signer, TrustPolicy policy)
     {
         var certificate = signer.Certificate ?? throw new SigningException("the signer's certificate is not included in the signature");
-        if (!AcceptedDigests.Contains(signer.DigestAlgorithm.Value ?? ""))
+        // SHA-256, -384 or -512: MD5 and SHA-1 are too weak to accept a signature over.
+        if (signer.DigestAlgorithm.Value is not (ManifestSigner.Sha256Oid or "2.16.840.1.101.3.4.2.2" or "2.16.840.1.101.3.4.2.3"))
         {
             throw new SigningException($"the signature uses digest {signer.DigestAlgorithm.FriendlyName ?? signer.DigestAlgorithm.Value}, which is not accepted (SHA-256, -384, -512)");
         }
