@@ -204,6 +204,30 @@ public sealed class SigningTests
     }
 
     [Fact]
+    public async Task Build_with_sign_and_push_leaves_the_image_and_its_signature_in_the_registry_where_it_verifies()
+    {
+        using var temp = new TempDirectory("signing");
+        await using var registry = await RegistryProcess.StartAsync();
+        var builder = new BuilderCommand(temp.Combine("store"));
+        var rootfs = await BaseRootfs.CreateBusyboxAsync(temp.Combine("rootfs"));
+        (await builder.RunAsync("import", rootfs, "-t", "base:1")).EnsureSuccess("import");
+        var context = Directory.CreateDirectory(temp.Combine("context")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), "FROM base:1\nCOPY hello.txt /hello.txt\n");
+        await File.WriteAllTextAsync(Path.Combine(context, "hello.txt"), "hello\n");
+        var pki = await OpenSslPki.CreateAsync(temp.Combine("pki"));
+        var signer = await pki.IssueSignerAsync("ci-signer", "ec");
+        var image = $"{registry.Host}/built:1";
+
+        var build = await builder.RunAsync("build", "-t", image, "--push", "--sign", "--key", signer.Key, "--cert", signer.Chain, context);
+        var verify = await builder.RunAsync("verify", "--ca", pki.RootCertificate, "--cert-identity", "ci-signer", image);
+
+        build.EnsureSuccess("build --sign --push");
+        Assert.Contains($"pushed {SignatureType}", build.Error);
+        verify.EnsureSuccess("verify the built image");
+        Assert.Contains($"of {registry.Host}/built@{await ManifestDigestAsync(registry, "built", "1")}", verify.Out);
+    }
+
+    [Fact]
     public async Task Signing_options_without_a_key_or_with_both_kinds_of_key_are_usage_errors()
     {
         using var temp = new TempDirectory("signing");
