@@ -3,7 +3,12 @@ using Builder.Dockerfile.Binding;
 using Builder.Engine;
 using Builder.Engine.Outputs;
 using Builder.Engine.Solver;
+using Builder.Oci.Content;
 using Builder.Oci.References;
+using Builder.Oci.Images;
+using Builder.Signing;
+using Builder.Signing.Cms;
+using Builder.Signing.Referrers;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -36,6 +41,24 @@ public sealed partial class BuildImage : AsyncTask
     /// <summary>An extra <c>--output</c> (type=oci,dest=…); the store always gets the image.</summary>
     public string? Output { get; set; }
 
+    /// <summary>Sign the image in the store (PushImage carries the signature along); needs SignKey and SignCert, or SignPfx.</summary>
+    public bool Sign { get; set; }
+
+    /// <summary>The signer's PEM private key.</summary>
+    public string? SignKey { get; set; }
+
+    /// <summary>A PKCS#12 file with the signer's key and certificate.</summary>
+    public string? SignPfx { get; set; }
+
+    /// <summary>The environment variable that holds the key's or PFX's password (never the password itself).</summary>
+    public string? SignPasswordEnv { get; set; }
+
+    /// <summary>PEM certificates: the signer's and its intermediates.</summary>
+    public string? SignCert { get; set; }
+
+    /// <summary>An RFC 3161 timestamp authority URL.</summary>
+    public string? SignTimestampUrl { get; set; }
+
     /// <summary>The images built: ItemSpec is the full name; metadata Digest, MediaType, Size and ImageId.</summary>
     [Output]
     public ITaskItem[] Images { get; set; } = [];
@@ -55,6 +78,12 @@ public sealed partial class BuildImage : AsyncTask
             Outputs = string.IsNullOrEmpty(Output) ? [] : [BuildOutput.Parse(Output)],
             SourceDateEpoch = Oci.Layers.LayerWriterOptions.SourceDateEpochFromEnvironment(),
         };
+        // The key before the build: a wrong password should not cost a build.
+        using var signer = Sign ? LoadSigner() : null;
+        if (Log.HasLoggedErrors)
+        {
+            return false;
+        }
         using var host = await ImageBuildHost.OpenAsync(cancellationToken).ConfigureAwait(false);
         var progress = new MSBuildProgress(Log);
         BuildResult built;
@@ -76,9 +105,18 @@ public sealed partial class BuildImage : AsyncTask
                 match.Success ? e.Message[match.Length..].Trim() : e.Message);
             return false;
         }
+        if (signer is not null)
+        {
+            // A signature names one manifest digest: sign (and tag) the compressed manifest PushImage sends.
+            built = built with { Manifest = await new ImageCompression(host.Store).CompressAsync(built.Manifest, cancellationToken).ConfigureAwait(false) };
+        }
         foreach (var name in names)
         {
             await host.Store.SetAsync(name, built.Manifest, cancellationToken).ConfigureAwait(false);
+        }
+        if (signer is not null && !await SignAsync(host, built, signer, cancellationToken).ConfigureAwait(false))
+        {
+            return false;
         }
         Images = [.. names.Select(name =>
         {
@@ -92,6 +130,63 @@ public sealed partial class BuildImage : AsyncTask
         Log.LogMessage(MessageImportance.High, $"Built image {string.Join(", ", names)} ({built.ImageId})");
         return !Log.HasLoggedErrors;
     }
+
+    /// <summary>The signing key the Sign* properties name; null (with an error logged) when they do not name one.</summary>
+    private SigningIdentity? LoadSigner()
+    {
+        var key = Given(SignKey);
+        var pfx = Given(SignPfx);
+        var certificate = Given(SignCert);
+        if ((key is null) == (pfx is null) || (key is not null && certificate is null))
+        {
+            Log.LogError("BuilderSign needs BuilderSignKey with BuilderSignCert, or BuilderSignPfx (not both)");
+            return null;
+        }
+        string? password = null;
+        if (Given(SignPasswordEnv) is { } variable && (password = Environment.GetEnvironmentVariable(variable)) is null)
+        {
+            Log.LogError($"BuilderSignPasswordEnv names {variable}, which is not set");
+            return null;
+        }
+        try
+        {
+            return key is not null ? SigningIdentity.FromPem(key, certificate!, password) : SigningIdentity.FromPfx(pfx!, password, certificate);
+        }
+        catch (SigningException e)
+        {
+            Log.LogError(e.Message);
+            return null;
+        }
+    }
+
+    private async Task<bool> SignAsync(ImageBuildHost host, BuildResult built, SigningIdentity signer, CancellationToken cancellationToken)
+    {
+        TimestampAuthority? timestamps = null;
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(1) };
+        if (Given(SignTimestampUrl) is { } url)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                Log.LogError($"BuilderSignTimestampUrl {url} is not an http(s) URL");
+                return false;
+            }
+            timestamps = new TimestampAuthority(http, uri);
+        }
+        try
+        {
+            var subject = new SubjectManifest(built.Manifest, await host.Store.ReadBlobAsync(built.Manifest, cancellationToken).ConfigureAwait(false));
+            var signature = await ImageSignatures.SignAsync(new LayoutReferrerStore(host.Store), subject, signer, timestamps, cancellationToken).ConfigureAwait(false);
+            Log.LogMessage(MessageImportance.High, $"Signed {built.Manifest.Digest} as {signer.Certificate.Subject} (signature {signature.Descriptor.Digest})");
+            return true;
+        }
+        catch (SigningException e)
+        {
+            Log.LogError(e.Message);
+            return false;
+        }
+    }
+
+    private static string? Given(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     [GeneratedRegex(@"^[^:\s]+:(\d+):")]
     private static partial Regex LineOfError();

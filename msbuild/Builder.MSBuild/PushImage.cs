@@ -2,6 +2,7 @@ using Builder.Oci;
 using Builder.Oci.Images;
 using Builder.Oci.References;
 using Builder.Registry;
+using Builder.Signing.Referrers;
 using Microsoft.Build.Framework;
 
 namespace Builder.MSBuild;
@@ -38,6 +39,11 @@ public sealed class PushImage : AsyncTask
             var compressed = await new ImageCompression(host.Store).CompressAsync(target, cancellationToken).ConfigureAwait(false);
             var pushed = await new ImagePusher(host.Registries, host.Store).PushAsync(compressed, name, mounts, null, cancellationToken).ConfigureAwait(false);
             Log.LogMessage(MessageImportance.High, $"Pushed {name}: digest: {pushed.Manifest.Digest} size: {pushed.Manifest.Size}");
+            // Signatures (and any other referrers) go along, after the image they refer to.
+            foreach (var referrer in await ReferrerPush.PushAsync(host.Registries, host.Store, pushed.Manifest, name, null, cancellationToken).ConfigureAwait(false))
+            {
+                Log.LogMessage(MessageImportance.High, $"Pushed {referrer.ArtifactType} {referrer.Digest} for {name}");
+            }
         }
         return true;
     }

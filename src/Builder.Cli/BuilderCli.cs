@@ -18,7 +18,7 @@ public static class BuilderCli
             BuildCommand.Create(io),
             LintCommand.Create(io),
         };
-        foreach (var command in ImageCommands.Create(io).Concat(RegistryCommands.Create(io)))
+        foreach (var command in ImageCommands.Create(io).Concat(RegistryCommands.Create(io)).Concat(SigningCommands.Create(io)))
         {
             root.Subcommands.Add(command);
         }
@@ -54,7 +54,7 @@ public static class BuilderCli
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ImageNotFoundException
             or Oci.Images.PlatformNotFoundException or Oci.Layers.UnsafeLayerEntryException
             or Registry.RegistryException or Registry.Credentials.CredentialHelperException or HttpRequestException
-            or Sandbox.SandboxException or Engine.BuildException)
+            or Sandbox.SandboxException or Engine.BuildException or Signing.SigningException)
         {
             io.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.Failure;

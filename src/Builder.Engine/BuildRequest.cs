@@ -48,4 +48,14 @@ public sealed record BuildSecret(string Id, string? FilePath, string? Environmen
 }
 
 /// <summary>What a build made: the image manifest, its ID, and build args no ARG consumed.</summary>
-public sealed record BuildResult(Descriptor Manifest, Digest ImageId, IReadOnlyList<string> UnusedBuildArgs);
+public sealed record BuildResult(Descriptor Manifest, Digest ImageId, IReadOnlyList<string> UnusedBuildArgs)
+{
+    /// <summary>The sha256 of the Dockerfile's bytes as the build read them (for provenance).</summary>
+    public Digest? DockerfileDigest { get; init; }
+
+    /// <summary>The images the build read (FROM, COPY --from, RUN --mount from=), each with the digest its name resolved to.</summary>
+    public IReadOnlyList<ResolvedImage> ResolvedImages { get; init; } = [];
+}
+
+/// <summary>An image reference a build used, the digest it resolved to (what the store or registry named) and the platform taken.</summary>
+public sealed record ResolvedImage(ImageReference Reference, Digest Digest, Platform Platform);

@@ -30,7 +30,10 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
             throw new BuildException($"failed to read dockerfile: open {dockerfilePath}: no such file or directory");
         }
         var fileName = Path.GetFileName(dockerfilePath);
-        var syntax = DockerfileParser.Parse(await File.ReadAllTextAsync(dockerfilePath, cancellationToken).ConfigureAwait(false), fileName);
+        var dockerfileBytes = await File.ReadAllBytesAsync(dockerfilePath, cancellationToken).ConfigureAwait(false);
+        // Decoded as File.ReadAllText would (a byte-order mark is honoured and dropped); the digest is of the bytes.
+        var dockerfileText = new StreamReader(new MemoryStream(dockerfileBytes), System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true).ReadToEnd();
+        var syntax = DockerfileParser.Parse(dockerfileText, fileName);
         if (syntax.Errors.FirstOrDefault() is { } parseError)
         {
             throw new DockerfileException(fileName, parseError.Span, parseError.Message);
@@ -93,7 +96,11 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
         {
             progress.Report(new BuildWarning(DateTimeOffset.UtcNow, $"[Warning] One or more build-args [{string.Join(' ', unused)}] were not consumed"));
         }
-        return new BuildResult(manifest.Descriptor, manifest.Value.Config.Digest, unused);
+        return new BuildResult(manifest.Descriptor, manifest.Value.Config.Digest, unused)
+        {
+            DockerfileDigest = Digest.Of(dockerfileBytes),
+            ResolvedImages = [.. session.ResolvedImages.Values],
+        };
     }
 
     private static bool StageVariablesProxy(string name) => Semantics.StageVariables.ProxyArgs.Contains(name);

@@ -47,8 +47,16 @@ public sealed class DjangoImage : IAsyncLifetime
     }
 }
 
+/// <summary>The test classes that use the Django image share one build of it (about 80 s).</summary>
+[CollectionDefinition(Name)]
+public sealed class DjangoCollection : ICollectionFixture<DjangoImage>
+{
+    public const string Name = "Django example image";
+}
+
 /// <summary>Issue 8: the Django example builds offline, serves, carries the right config, and rebuilds cheaply.</summary>
-public sealed class DjangoExampleTests(DjangoImage image) : IClassFixture<DjangoImage>
+[Collection(DjangoCollection.Name)]
+public sealed class DjangoExampleTests(DjangoImage image)
 {
     [Fact]
     public async Task The_image_serves_the_page_its_static_file_and_health()

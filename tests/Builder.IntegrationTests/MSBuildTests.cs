@@ -59,7 +59,7 @@ public sealed class MSBuildTests
     }
 
     [Fact]
-    public async Task Publish_builds_the_image_into_the_store_and_pushes_it_and_builder_run_executes_it()
+    public async Task Publish_builds_signs_and_pushes_the_image_the_signature_verifies_and_builder_run_executes_it()
     {
         await using var registry = await RegistryProcess.StartAsync();
         var (project, environment, temp) = await SampleProjectAsync("""
@@ -84,13 +84,21 @@ public sealed class MSBuildTests
             </Project>
             """);
 
+        var pki = await OpenSslPki.CreateAsync(temp.Combine("pki"));
+        var pfx = await pki.PfxAsync(await pki.IssueSignerAsync("msbuild-signer", "rsa"), "pfx-secret");
+        environment["BUILDER_TEST_PFX_PASSWORD"] = "pfx-secret";
+
         var publish = await DotnetAsync(project, environment, "publish", "-c", "Release",
-            "-p:BuilderImageOnPublish=true", "-p:BuilderPush=true", $"-p:BuilderRegistry={registry.Host}", "-p:BuilderLint=false");
+            "-p:BuilderImageOnPublish=true", "-p:BuilderPush=true", $"-p:BuilderRegistry={registry.Host}", "-p:BuilderLint=false",
+            "-p:BuilderSign=true", $"-p:BuilderSignPfx={pfx}", "-p:BuilderSignPasswordEnv=BUILDER_TEST_PFX_PASSWORD");
         var run = await builder.RunAsync("run", $"{registry.Host}/sample:latest");
         var inRegistry = await ExternalTool.RunAsync("skopeo", ["inspect", "--tls-verify=false", $"docker://{registry.Host}/sample:latest"]);
+        var verify = await builder.RunAsync("verify", "--ca", pki.RootCertificate, "--cert-identity", "msbuild-signer", $"{registry.Host}/sample:latest");
 
         publish.EnsureSuccess("dotnet publish");
         Assert.Contains("Pushed", publish.Out);
+        Assert.Contains("Signed sha256:", publish.Out);
+        verify.EnsureSuccess("builder verify of the image MSBuild signed and pushed");
         run.EnsureSuccess("builder run");
         Assert.Equal("from-msbuild", run.Out.Split('\n')[0]);
         Assert.Contains("Sample.dll", run.Out);

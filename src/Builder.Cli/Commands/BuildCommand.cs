@@ -4,11 +4,16 @@ using Builder.Cli.Rendering;
 using Builder.Engine;
 using Builder.Engine.Outputs;
 using Builder.Oci.Archives;
+using Builder.Oci.Content;
 using Builder.Oci.Images;
 using Builder.Oci.Layers;
 using Builder.Oci.References;
 using Builder.Registry;
 using Builder.Sandbox;
+using Builder.Signing;
+using Builder.Signing.Cms;
+using Builder.Signing.Provenance;
+using Builder.Signing.Referrers;
 
 namespace Builder.Cli.Commands;
 
@@ -36,11 +41,19 @@ internal static class BuildCommand
         var labels = new Option<string[]>("--label") { Description = "Add a label to the image (K=V, repeatable)" };
         var insecure = new Option<string[]>("--insecure-registry") { Description = "A registry to reach without TLS verification (repeatable)" };
         var check = new Option<bool>("--check") { Description = "Lint the Dockerfile first; error-level findings stop the build" };
+        var sign = new Option<bool>("--sign") { Description = "Sign the image (with --key and --cert, or --pfx); --push carries the signature along" };
+        var keys = new SigningKeyOptions();
+        var sbom = new Option<bool>("--sbom") { Description = "Attach an SPDX 2.3 SBOM of the image's packages (dpkg, apk, Python) as a referrer" };
+        var provenance = new Option<bool>("--provenance") { Description = "Attach an in-toto SLSA v1 provenance statement as a referrer" };
         var command = new Command("build", "Build an image from a Dockerfile")
         {
             context, file, tags, buildArgs, target, noCache, pull, network, secrets, platform, outputs, push, progressMode, quiet, iidFile,
-            metadataFile, labels, insecure, check,
+            metadataFile, labels, insecure, check, sign, sbom, provenance,
         };
+        foreach (var option in keys.All)
+        {
+            command.Options.Add(option);
+        }
         command.SetAction(async (result, cancellationToken) =>
         {
             var names = (result.GetValue(tags) ?? []).Select(ImageCommands.ParseReference).ToList();
@@ -71,6 +84,15 @@ internal static class BuildCommand
             {
                 throw new UsageException($"unable to prepare context: path \"{request.ContextDirectory}\" not found");
             }
+            if (keys.AnyGiven(result) && !result.GetValue(sign))
+            {
+                throw new UsageException("--key, --pfx, --cert, --password-env and --timestamp-url choose how --sign signs: add --sign");
+            }
+            // The key before the build: a wrong password should not cost a build.
+            using var identity = result.GetValue(sign) ? keys.Load(result) : null;
+            using var http = SigningKeyOptions.TimestampClient();
+            var timestamps = result.GetValue(sign) ? keys.Timestamps(result, http) : null;
+            var started = DateTimeOffset.UtcNow;
             var progress = BuildProgressRenderers.Create(result.GetValue(quiet) ? "quiet" : result.GetValue(progressMode)!, io.Error);
             if (result.GetValue(check) && !await CheckAsync(request, progress, io, cancellationToken))
             {
@@ -83,6 +105,13 @@ internal static class BuildCommand
             var built = await builder.BuildAsync(request, progress, cancellationToken);
 
             var compression = new ImageCompression(images.Store);
+            var attestations = new Attestations(result.GetValue(sbom), result.GetValue(provenance), identity, timestamps, started);
+            if (attestations.Any)
+            {
+                // Signatures and attestations name a manifest digest: give them (and the tags) the compressed
+                // manifest a push sends, so they still hold in the registry.
+                built = built with { Manifest = await compression.CompressAsync(built.Manifest, cancellationToken) };
+            }
             var pushNames = new List<ImageReference>();
             foreach (var output in request.Outputs.DefaultIfEmpty(new BuildOutput(BuildOutputType.Image)))
             {
@@ -127,6 +156,7 @@ internal static class BuildCommand
                         break;
                 }
             }
+            await AttestAsync(images, built, request, names, attestations, io, cancellationToken);
             if (result.GetValue(push))
             {
                 pushNames.AddRange(names);
@@ -136,6 +166,10 @@ internal static class BuildCommand
                 var mounts = await MountSources.FindAsync(images.Store, images.Store, name, cancellationToken);
                 var pushed = await new ImagePusher(registries, images.Store).PushAsync(await compression.CompressAsync(built.Manifest, cancellationToken), name, mounts, null, cancellationToken);
                 io.Error.WriteLine($"pushed {name} {pushed.Manifest.Digest}");
+                foreach (var referrer in await ReferrerPush.PushAsync(registries, images.Store, pushed.Manifest, name, null, cancellationToken))
+                {
+                    io.Error.WriteLine($"pushed {referrer.ArtifactType} {referrer.Digest}");
+                }
             }
             if (result.GetValue(iidFile) is { } iid)
             {
@@ -149,6 +183,65 @@ internal static class BuildCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>What to attach to the built image: --sbom, --provenance, --sign (its key and timestamp authority).</summary>
+    private sealed record Attestations(bool Sbom, bool Provenance, SigningIdentity? Identity, TimestampAuthority? Timestamps, DateTimeOffset Started)
+    {
+        public bool Any => Sbom || Provenance || Identity is not null;
+    }
+
+    /// <summary>
+    /// Attaches the SBOM, the provenance and the signature to the built image in the local store, as referrers a
+    /// push carries along. The signature comes last and covers the image manifest's bytes.
+    /// </summary>
+    private static async Task AttestAsync(
+        LocalImages images, BuildResult built, BuildRequest request, IReadOnlyList<ImageReference> names, Attestations attestations, CliIo io,
+        CancellationToken cancellationToken)
+    {
+        var store = new LayoutReferrerStore(images.Store);
+        var created = request.SourceDateEpoch ?? DateTimeOffset.UtcNow;
+        var name = names.FirstOrDefault()?.ToString() ?? built.Manifest.Digest.ToString();
+        if (attestations.Sbom)
+        {
+            var image = await StoredImage.LoadAsync(images.Store, built.Manifest, null, cancellationToken);
+            var (artifact, packages) = await ImageAttestations.AttachSbomAsync(store, image, name, created, BuilderVersion.Current, cancellationToken);
+            io.Error.WriteLine($"attached SBOM {artifact.Descriptor.Digest} ({packages} packages)");
+        }
+        if (attestations.Provenance)
+        {
+            var artifact = await ImageAttestations.AttachProvenanceAsync(
+                store, built.Manifest, Provenance(built, request, names, attestations.Started), created, cancellationToken);
+            io.Error.WriteLine($"attached provenance {artifact.Descriptor.Digest}");
+        }
+        if (attestations.Identity is { } identity)
+        {
+            var subject = new SubjectManifest(built.Manifest, await images.Store.ReadBlobAsync(built.Manifest, cancellationToken));
+            var artifact = await ImageSignatures.SignAsync(store, subject, identity, attestations.Timestamps, cancellationToken);
+            io.Error.WriteLine($"signed {built.Manifest.Digest} as {identity.Certificate.Subject}: signature {artifact.Descriptor.Digest}");
+        }
+    }
+
+    private static BuildProvenance Provenance(BuildResult built, BuildRequest request, IReadOnlyList<ImageReference> names, DateTimeOffset started)
+    {
+        var context = Path.GetFullPath(request.ContextDirectory);
+        var dockerfile = Path.GetFullPath(request.DockerfilePath ?? Path.Combine(context, "Dockerfile"));
+        var relative = Path.GetRelativePath(context, dockerfile);
+        return new BuildProvenance
+        {
+            Subjects = names.Count > 0
+                ? [.. names.Select(n => new ImageSubject(n.ToString(), built.Manifest.Digest))]
+                : [new ImageSubject(built.Manifest.Digest.ToString(), built.Manifest.Digest)],
+            DockerfilePath = relative.StartsWith("..", StringComparison.Ordinal) ? Path.GetFileName(dockerfile) : relative,
+            DockerfileDigest = built.DockerfileDigest ?? throw new InvalidOperationException("the build did not record its Dockerfile's digest"),
+            BuildArgs = request.BuildArgs,
+            Target = request.Target,
+            Platform = request.Platform.ToString(),
+            Materials = [.. built.ResolvedImages.Select(i => BuildMaterial.ForImage(i.Reference, i.Digest, i.Platform))],
+            BuilderVersion = BuilderVersion.Current,
+            StartedOn = started,
+            FinishedOn = DateTimeOffset.UtcNow,
+        };
     }
 
     /// <summary>--check: the Dockerfile's lint findings as build warnings; false when one is an error.</summary>

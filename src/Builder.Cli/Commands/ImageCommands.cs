@@ -74,9 +74,15 @@ internal static class ImageCommands
     {
         var reference = new Argument<string>("IMAGE") { Description = "Image name or ID" };
         var platform = new Option<string?>("--platform") { Description = "Which image of a multi-platform index" };
-        var command = new Command("inspect", "Show an image's manifest and config as JSON") { reference, platform };
+        var referrers = new Option<bool>("--referrers") { Description = "List the artifacts attached to the image (signatures, SBOM, provenance); a registry's when the store lacks it" };
+        var insecure = new Option<string[]>("--insecure-registry") { Description = "With --referrers: a registry to reach without TLS verification (repeatable)" };
+        var command = new Command("inspect", "Show an image's manifest and config as JSON") { reference, platform, referrers, insecure };
         command.SetAction(async (result, cancellationToken) =>
         {
+            if (result.GetValue(referrers))
+            {
+                return await SigningCommands.ListReferrersAsync(io, result.GetValue(reference)!, result.GetValue(insecure), cancellationToken);
+            }
             var images = await LocalImages.OpenAsync(cancellationToken);
             var (name, target) = await images.FindAsync(result.GetValue(reference)!, cancellationToken);
             var image = await StoredImage.LoadAsync(images.Store, target, OptionalPlatform(result.GetValue(platform)), cancellationToken);

@@ -71,6 +71,11 @@ internal static class RegistryCommands
             var compressed = await new ImageCompression(images.Store).CompressAsync(target, cancellationToken);
             var pushed = await new ImagePusher(registries, images.Store).PushAsync(compressed, destinationName, mounts, progress, cancellationToken);
             io.Out.WriteLine($"{destinationName.Tag ?? ImageReference.DefaultTag}: digest: {pushed.Manifest.Digest} size: {pushed.Manifest.Size}");
+            // Signatures, SBOM and provenance go along, after the image they refer to.
+            foreach (var referrer in await Signing.Referrers.ReferrerPush.PushAsync(registries, images.Store, pushed.Manifest, destinationName, null, cancellationToken))
+            {
+                io.Out.WriteLine($"{referrer.ArtifactType}: referrer: {referrer.Digest} size: {referrer.Size}");
+            }
             return ExitCodes.Ok;
         });
         return command;

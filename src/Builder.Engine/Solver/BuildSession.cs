@@ -49,6 +49,9 @@ internal sealed class BuildSession
     /// <summary>Each needed stage's build, by index; stages read it while later ones are still being added.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<int, Task<StageResult>> Stages { get; } = new();
 
+    /// <summary>Every image reference resolved (by name and platform), for the build's provenance.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<(string Reference, string Platform), ResolvedImage> ResolvedImages { get; } = new();
+
     /// <summary>
     /// Built layers go into the store as plain tars: the next step extracts them without decompressing, and pushes
     /// and OCI exports compress them once (<see cref="ImageCompression"/>). Measured on the build benchmark, gzip
@@ -68,10 +71,12 @@ internal sealed class BuildSession
         var platform = platformText is null ? Request.Platform : Platform.Parse(platformText);
         if (!Request.Pull && await Store.GetAsync(reference, cancellationToken).ConfigureAwait(false) is { } local)
         {
+            ResolvedImages[(reference.ToString(), platform.ToString())] = new ResolvedImage(reference, local.Digest, platform);
             return await StoredImage.LoadAsync(Store, local, platform, cancellationToken).ConfigureAwait(false);
         }
         var progress = new TransferProgress(e => Progress.Report(new VertexLog(vertex, DateTimeOffset.UtcNow, $"{e.Digest.Hex[..12]}: {e.Status}", false)));
         var pulled = await new ImagePuller(Registries, Store).PullAsync(reference, platform, progress, cancellationToken).ConfigureAwait(false);
+        ResolvedImages[(reference.ToString(), platform.ToString())] = new ResolvedImage(reference, pulled.RepositoryDigest, platform);
         return await StoredImage.LoadAsync(Store, pulled.Manifest, platform, cancellationToken).ConfigureAwait(false);
     }
 

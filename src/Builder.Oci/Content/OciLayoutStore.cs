@@ -162,6 +162,16 @@ public sealed class OciLayoutStore : IContentProvider, IContentIngester, ITagSto
     }
 
     /// <summary>
+    /// Lists an artifact that refers to an image (a signature, an SBOM: a manifest with a <c>subject</c>) in
+    /// index.json without a name, which is how OCI image layouts hold referrers; prune keeps it like a tag would.
+    /// Listing the same artifact again changes nothing.
+    /// </summary>
+    public Task AddReferrerAsync(Descriptor artifact, CancellationToken cancellationToken) =>
+        UpdateIndexAsync(
+            manifests => manifests.Any(d => d.Digest == artifact.Digest && RefName(d) is null) ? null : [.. manifests, artifact],
+            cancellationToken);
+
+    /// <summary>
     /// Deletes every blob not reachable from <c>index.json</c> or <see cref="PruneOptions.ExtraRoots"/> (manifests
     /// lead to their config and layers, indexes to their manifests), and temp files that no live writer holds.
     /// </summary>

@@ -270,6 +270,28 @@ public sealed class OciLayoutStoreTests : ContentStoreConformanceTests, IDisposa
     }
 
     [Fact]
+    public async Task A_referrer_is_listed_once_unnamed_in_index_json_kept_by_prune_and_not_taken_for_a_tag()
+    {
+        var store = await OpenAsync();
+        var (image, _, _) = await WriteImageAsync(store, "image layer"u8.ToArray());
+        var (artifact, config, layers) = await WriteImageAsync(store, "signature"u8.ToArray());
+        var referrer = artifact with { ArtifactType = "application/vnd.example.signature" };
+
+        await store.AddReferrerAsync(referrer, None);
+        await store.AddReferrerAsync(referrer, None);
+        await store.SetAsync(Ref("app:1"), image, None);
+        await store.PruneAsync(new PruneOptions(), None);
+
+        var index = await store.ReadLayoutIndexAsync(None);
+        var listed = Assert.Single(index.Manifests, d => d.Digest == artifact.Digest);
+        Assert.Equal("application/vnd.example.signature", listed.ArtifactType);
+        Assert.Null(OciSchemaValidator.Instance.Errors(OciSchemaValidator.Index, await File.ReadAllTextAsync(Path.Combine(_root, "index.json"))));
+        Assert.Equal(["docker.io/library/app:1"], (await store.ListAsync(None)).Select(t => t.Name));
+        Assert.True(await store.ExistsAsync(config.Digest, None));
+        Assert.True(await store.ExistsAsync(layers[0].Digest, None));
+    }
+
+    [Fact]
     public async Task Prune_can_spare_unreferenced_blobs_younger_than_a_grace_period()
     {
         var store = await OpenAsync();
