@@ -91,6 +91,9 @@ public abstract class RuleTable : ILintCheck
     internal static string? Flag(InstructionSyntax instruction, string name) =>
         instruction.Flags.FirstOrDefault(f => f.Name == name)?.Value;
 
+    /// <summary>A check name as its docs page spells it: <c>JSONArgsRecommended</c> is <c>json-args-recommended</c>.</summary>
     private static string Kebab(string id) =>
-        string.Concat(id.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+        string.Concat(id.Select((c, i) =>
+            i > 0 && char.IsUpper(c) && (char.IsLower(id[i - 1]) || (i + 1 < id.Length && char.IsLower(id[i + 1])))
+                ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }
