@@ -44,9 +44,12 @@ public sealed partial class InstructionRules : RuleTable
         Add("DL3006", Severity.Warning, "Always tag the version of an image explicitly",
             "An untagged FROM takes whatever latest is today; builds stop being repeatable.",
             "FROM debian", "FROM debian:12.5",
+            // An image that is all a variable ($BASE) may carry its own tag; one that only ends in a variable shows none,
+            // unless the global ARGs' defaults make it an earlier stage's name (FROM deps-${FLAVOUR}).
             (context, rule) => StageList(context).Where(s => s.From is not null).Where(s =>
-                s.BaseImage is { Length: > 0 } image && image != "scratch" && !image.Contains('$') && !image.Contains('@') && !HasTag(image)
-                && !StageList(context).Take(s.Index).Any(earlier => earlier.Name == image.ToLowerInvariant()))
+                s.BaseImage is { Length: > 0 } image && image != "scratch" && !image.StartsWith('$') && !image.Contains('@') && !HasTag(image)
+                && WithGlobalArgs(context, image).ToLowerInvariant() is var resolved
+                && !StageList(context).Take(s.Index).Any(earlier => earlier.Name == image.ToLowerInvariant() || earlier.Name == resolved))
                 .Select(s => Finding.At(rule, s.From!)));
         AddPerInstruction("DL3007", Severity.Warning, "Using latest is prone to errors if the image will ever update. Pin the version explicitly to a release tag",
             "latest moves; pin a release so the same Dockerfile builds the same image.",
