@@ -56,7 +56,26 @@ internal sealed class LintDerived(DockerfileSyntax syntax)
     private IReadOnlyList<LintStage>? _stages;
     private readonly Dictionary<InstructionSyntax, IReadOnlyList<ShellCommand>> _commands = new(ReferenceEqualityComparer.Instance);
 
+    private Dictionary<InstructionSyntax, LintStage>? _stageOf;
+
     public IReadOnlyList<LintStage> Stages => _stages ??= BuildStages(syntax);
+
+    /// <summary>The stage an instruction belongs to (null for an ONBUILD trigger, which belongs to no stage here).</summary>
+    public LintStage? StageOf(InstructionSyntax instruction)
+    {
+        if (_stageOf is null)
+        {
+            _stageOf = new Dictionary<InstructionSyntax, LintStage>(ReferenceEqualityComparer.Instance);
+            foreach (var stage in Stages)
+            {
+                foreach (var i in stage.Instructions)
+                {
+                    _stageOf[i] = stage;
+                }
+            }
+        }
+        return _stageOf.GetValueOrDefault(instruction);
+    }
 
     public IReadOnlyList<ShellCommand> Commands(InstructionSyntax run, Func<InstructionSyntax, IReadOnlyList<ShellCommand>> parse)
     {

@@ -218,9 +218,11 @@ public sealed partial class BuildKitChecks : RuleTable
         Add(name, Severity.Warning, title, title + ".", bad, good, analyze);
     }
 
-    private static bool IsUpper(string word) => word == word.ToUpperInvariant();
+    private static readonly IReadOnlySet<string> EmptyNames = new HashSet<string>();
 
-    private static bool IsLower(string word) => word == word.ToLowerInvariant();
+    private static bool IsUpper(string word) => !word.Any(char.IsLower);
+
+    private static bool IsLower(string word) => !word.Any(char.IsUpper);
 
     private static bool IsAbsolute(string path) => path.StartsWith('/') || path.StartsWith('$') || (path.Length >= 2 && char.IsAsciiLetter(path[0]) && path[1] == ':');
 
@@ -239,6 +241,11 @@ public sealed partial class BuildKitChecks : RuleTable
 
     private static ShellExpansion? Expand(LintContext context, string word, IReadOnlyDictionary<string, string> env)
     {
+        if (word.AsSpan().IndexOfAny('$', '"', '\'') < 0 && !word.Contains(context.Syntax.EscapeChar))
+        {
+            // Nothing to expand, no quote or escape to process: the word is its own value.
+            return new ShellExpansion(word, [word], EmptyNames, EmptyNames);
+        }
         try
         {
             return new ShellLexer(context.Syntax.EscapeChar).ProcessWord(word, env);

@@ -226,10 +226,14 @@ public sealed partial class InstructionRules : RuleTable
     /// <summary>A FROM image with the global ARGs' defaults put in, so <c>FROM deps-${DEPS}</c> finds its stage.</summary>
     internal static string WithGlobalArgs(LintContext context, string image)
     {
+        if (!image.Contains('$'))
+        {
+            return image;
+        }
         var defaults = context.Syntax.Instructions.TakeWhile(i => !i.Is("FROM")).Where(i => i.Is("ARG"))
             .SelectMany(i => i.Arguments.Select(a => a.Value.Split('=', 2))).Where(p => p.Length == 2)
             .GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.Last()[1].Trim('"'));
-        return Regex.Replace(image, @"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", m => defaults.GetValueOrDefault(m.Groups[1].Value, m.Value));
+        return Variable().Replace(image, m => defaults.GetValueOrDefault(m.Groups[1].Value, m.Value));
     }
 
     /// <summary>Whether <paramref name="text"/> refers to <c>$name</c> or <c>${name}</c> (and not to <c>$nameLonger</c>).</summary>
@@ -319,4 +323,7 @@ public sealed partial class InstructionRules : RuleTable
 
     private static bool IsSensitiveName(string name) =>
         KnownSensitiveNames.Contains(name.ToUpperInvariant()) || SensitiveFragments.Any(f => name.Contains(f, StringComparison.OrdinalIgnoreCase));
+
+    [GeneratedRegex(@"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")]
+    private static partial Regex Variable();
 }

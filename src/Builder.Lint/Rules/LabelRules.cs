@@ -25,7 +25,7 @@ public sealed partial class LabelRules : RuleTable
                 .Where(i => Pairs(i).Any(p => !context.Config.LabelSchema.ContainsKey(p.Key))).Select(i => Finding.At(rule, i)));
         // Every label of the schema, whatever its type, must not be empty.
         Add("DL3051", Severity.Warning, "Label `<label>` is empty.", "The label schema declares these labels.", "LABEL key=\"\"", "LABEL key=\"some text\"",
-            (context, rule) => Labels(context).Where(l => context.Config.LabelSchema.ContainsKey(l.Key) && l.Value.Length == 0)
+            (context, rule) => context.Config.LabelSchema.Count == 0 ? [] : Labels(context).Where(l => context.Config.LabelSchema.ContainsKey(l.Key) && l.Value.Length == 0)
                 .Select(l => Finding.At(rule, l.Instruction, $"label `{l.Key}` is empty.")));
         AddTyped("DL3052", "url", "is not a valid URL.", "https://example.com/app", v => Uri.TryCreate(v, UriKind.Absolute, out _) && UriScheme().IsMatch(v));
         AddTyped("DL3053", "rfc3339", "is not a valid time format - must be conform to RFC3339.", "2024-01-31T12:00:00Z", v => Rfc3339().IsMatch(v));
@@ -55,7 +55,8 @@ public sealed partial class LabelRules : RuleTable
 
     private void AddTyped(string id, string type, string problem, string validExample, Func<string, bool> valid) =>
         Add(id, Severity.Warning, $"Label `<label>` {problem}", $"The label schema declares these labels as {type}.", $"LABEL key=\"not-{type}\"", $"LABEL key=\"{validExample}\"",
-            (context, rule) => Labels(context).Where(l => context.Config.LabelSchema.TryGetValue(l.Key, out var t) && t == type && !valid(l.Value))
+            (context, rule) => !context.Config.LabelSchema.Values.Contains(type) ? [] : Labels(context)
+                .Where(l => context.Config.LabelSchema.TryGetValue(l.Key, out var t) && t == type && !valid(l.Value))
                 .Select(l => Finding.At(rule, l.Instruction, $"Label `{l.Key}` {problem}")));
 
     /// <summary>

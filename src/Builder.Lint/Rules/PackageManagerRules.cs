@@ -207,8 +207,7 @@ public sealed class PackageManagerRules : RuleTable
     /// <summary>Whether an ENV of the RUN's stage (before it) or of a stage it is built FROM sets PIP_NO_CACHE_DIR to a true value.</summary>
     private static bool PipNoCacheDirInEnvironment(LintContext context, InstructionSyntax run)
     {
-        var stage = StageList(context).FirstOrDefault(s => s.Instructions.Contains(run));
-        if (stage is null)
+        if (StageOf(context, run) is not { } stage)
         {
             return false;
         }
@@ -342,10 +341,14 @@ public sealed class PackageManagerRules : RuleTable
             {
                 continue;
             }
-            var variables = new HashSet<string>(args, StringComparer.Ordinal);
-            variables.UnionWith(StageEnvironment(context, instruction));
+            HashSet<string>? variables = null;
             var unpinned = Commands(context, instruction).Where(c => tools.Contains(c.Name) && c.Has("install")).Any(c =>
             {
+                if (variables is null)
+                {
+                    variables = new HashSet<string>(args, StringComparer.Ordinal);
+                    variables.UnionWith(StageEnvironment(context, instruction));
+                }
                 var words = c.ArgsWithoutFlags().Where(a => a is not ("install" or "module" or "group" or "groupinstall")).ToList();
                 return c.Has("module") ? words.Any(m => !m.Contains(':'))
                     : !c.Has("group") && words.Any(p => !RpmVersionFixed(p, variables));
@@ -393,8 +396,7 @@ public sealed class PackageManagerRules : RuleTable
     /// <summary>The ENV names set before <paramref name="instruction"/> in its stage and in the stages it is built FROM.</summary>
     private static IEnumerable<string> StageEnvironment(LintContext context, InstructionSyntax instruction)
     {
-        var stage = StageList(context).FirstOrDefault(s => s.Instructions.Contains(instruction));
-        return stage is null ? [] : Lineage(context, stage).SelectMany(s => s.Instructions.TakeWhile(i => !ReferenceEquals(i, instruction)))
+        return StageOf(context, instruction) is not { } stage ? [] : Lineage(context, stage).SelectMany(s => s.Instructions.TakeWhile(i => !ReferenceEquals(i, instruction)))
             .Where(i => i.Is("ENV")).SelectMany(i => Pairs(i).Select(p => p.Name));
     }
 

@@ -54,6 +54,9 @@ public abstract class RuleTable : ILintCheck
     /// <summary>The stages, with names, bases and which earlier stage each builds on.</summary>
     internal static IReadOnlyList<LintStage> StageList(LintContext context) => context.Derived.Stages;
 
+    /// <summary>The stage of an instruction; null for an ONBUILD trigger.</summary>
+    internal static LintStage? StageOf(LintContext context, InstructionSyntax instruction) => context.Derived.StageOf(instruction);
+
     /// <summary>The stage and every stage it is built FROM, nearest first.</summary>
     internal static IEnumerable<LintStage> Lineage(LintContext context, LintStage stage)
     {
