@@ -24,6 +24,9 @@ public sealed class PackageManagerBehaviourTests
         { "DL3008", Lines("RUN apt-get install -y golang/bookworm-backports"), [] },
         { "DL3008", Lines("FROM debian:12", "RUN apt-get update", "RUN apt-get install -y vim"), [3] },
         { "DL3008", Lines("RUN apt-cache policy curl"), [] },
+        { "DL3008", Lines("RUN [\"apt-get\", \"install\", \"-y\", \"curl\"]"), [1] },
+        { "DL3008", Lines("RUN [\"/bin/sh\", \"-c\", \"apt-get install -y curl && true\"]"), [1] },
+        { "DL3008", Lines("RUN [\"apt-get\", \"install\", \"-y\", \"curl=7.88.1-10\"]"), [] },
         // DL3009 apt lists
         { "DL3009", Lines("FROM debian:12", "RUN apt-get update && apt-get install -y jq=1.6"), [2] },
         { "DL3009", Lines("FROM debian:12", "RUN apt-get update && apt-get install -y jq=1.6 && rm -rf /var/lib/apt/lists/*"), [] },

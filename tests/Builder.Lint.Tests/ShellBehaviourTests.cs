@@ -16,6 +16,7 @@ public sealed class ShellBehaviourTests
         { "DL3003", Lines("WORKDIR /opt"), [] },
         { "DL3003", Lines("RUN cd /opt"), [1] },
         { "DL3003", Lines("RUN make -C /opt && echo cd"), [] },
+        { "DL3003", Lines("RUN [\"/bin/bash\", \"-c\", \"cd /opt && make\"]"), [1] },
         { "DL3003", Lines("FROM alpine:3.20", "RUN mkdir /opt/app \\", "  && cd /opt/app \\", "  && make"), [2] },
         // DL3004 sudo
         { "DL3004", Lines("RUN sudo apt-get update"), [1] },
@@ -71,6 +72,7 @@ public sealed class ShellBehaviourTests
         { "DL4006", Lines("FROM alpine:3.20", "RUN wget -O - https://example.com | wc -l > /count"), [2] },
         { "DL4006", Lines("FROM alpine:3.20", "RUN wget -O - https://example.com && wc -l file > /count"), [] },
         { "DL4006", Lines("FROM alpine:3.20", "RUN test -f a || touch a"), [] },
+        { "DL4006", Lines("FROM alpine:3.20", "RUN [\"/bin/sh\", \"-c\", \"a | b\"]"), [] },
         { "DL4006", Lines("FROM alpine:3.20", "SHELL [\"/bin/bash\", \"-eo\", \"pipefail\", \"-c\"]", "RUN wget -O - https://example.com | wc -l"), [] },
         { "DL4006", Lines("FROM alpine:3.20", "SHELL [\"/bin/bash\", \"-e\", \"-o\", \"pipefail\", \"-c\"]", "RUN wget -O - https://example.com | wc -l"), [] },
         { "DL4006", Lines("FROM alpine:3.20", "SHELL [\"/bin/bash\", \"-o\", \"errexit\", \"-o\", \"pipefail\", \"-c\"]", "RUN wget -O - https://example.com | wc -l"), [] },

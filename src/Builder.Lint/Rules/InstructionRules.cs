@@ -264,7 +264,7 @@ public sealed partial class InstructionRules : RuleTable
     private static int StageCount(LintContext context, LintStage stage) =>
         StageList(context).Take(stage.Index + 1).Count(s => s.From is not null) - 1;
 
-    private static int CommandCount(LintContext context, InstructionSyntax run) => run.IsJsonForm ? 1 : Commands(context, run).Count;
+    private static int CommandCount(LintContext context, InstructionSyntax run) => Commands(context, run).Count;
 
     private static bool IsRoot(string user) =>
         user is "root" or "0" || user.StartsWith("root:", StringComparison.Ordinal) || user.StartsWith("0:", StringComparison.Ordinal);

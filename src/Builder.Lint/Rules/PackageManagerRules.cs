@@ -318,7 +318,7 @@ public sealed class PackageManagerRules : RuleTable
     /// </summary>
     private static IEnumerable<InstructionSyntax> InShippedStages(LintContext context, Func<InstructionSyntax, bool> violates) =>
         StageList(context).Where(s => ShipsLayers(context, s))
-            .SelectMany(s => s.Instructions.Where(i => i.Is("RUN") && !i.IsJsonForm))
+            .SelectMany(s => s.Instructions.Where(i => i.Is("RUN")))
             .Concat(OnbuildRuns(context))
             .Where(violates);
 
@@ -337,7 +337,7 @@ public sealed class PackageManagerRules : RuleTable
                 args.UnionWith(instruction.Arguments.Select(a => a.Value.Split('=')[0]));
                 continue;
             }
-            if (!instruction.Is("RUN") || instruction.IsJsonForm)
+            if (!instruction.Is("RUN"))
             {
                 continue;
             }

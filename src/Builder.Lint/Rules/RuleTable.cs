@@ -32,17 +32,28 @@ public abstract class RuleTable : ILintCheck
         Add(id, severity, title, rationale, bad, good,
             (context, rule) => Runs(context).Where(run => Commands(context, run).Any(c => violates(c, run))).Select(run => Finding.At(rule, run)));
 
-    /// <summary>The shell-form RUNs, then the shell-form RUN triggers of ONBUILD (which hadolint checks on their own).</summary>
+    /// <summary>The RUNs, then the RUN triggers of ONBUILD (which hadolint checks on their own).</summary>
     internal static IEnumerable<InstructionSyntax> Runs(LintContext context) =>
-        context.Syntax.Instructions.Where(i => i.Is("RUN") && !i.IsJsonForm).Concat(OnbuildRuns(context));
+        context.Syntax.Instructions.Where(i => i.Is("RUN")).Concat(OnbuildRuns(context));
 
-    /// <summary>The shell-form RUN triggers of ONBUILD instructions.</summary>
+    /// <summary>The RUN triggers of ONBUILD instructions.</summary>
     internal static IEnumerable<InstructionSyntax> OnbuildRuns(LintContext context) =>
-        context.Syntax.Instructions.Where(i => i.Is("ONBUILD") && i.Trigger is { } t && t.Is("RUN") && !t.IsJsonForm).Select(i => i.Trigger!);
+        context.Syntax.Instructions.Where(i => i.Is("ONBUILD") && i.Trigger is { } t && t.Is("RUN")).Select(i => i.Trigger!);
 
-    /// <summary>The shell text a RUN runs: its arguments, and its heredoc bodies.</summary>
-    internal static string Script(InstructionSyntax run) =>
-        string.Join('\n', run.Heredocs.Select(h => h.Body).Prepend(run.ArgumentText));
+    /// <summary>
+    /// The shell text a RUN runs: its arguments and its heredoc bodies; for the exec form, the script of
+    /// <c>["sh", "-c", "…"]</c>, or else the words joined as hadolint reads them.
+    /// </summary>
+    internal static string Script(InstructionSyntax run)
+    {
+        if (run.IsJsonForm)
+        {
+            var words = run.Arguments.Select(a => a.Value).ToList();
+            return words is [var shell, "-c", var script, ..] && Path.GetFileName(shell) is "sh" or "bash" or "ash" or "dash" or "zsh"
+                ? script : string.Join(' ', words);
+        }
+        return string.Join('\n', run.Heredocs.Select(h => h.Body).Prepend(run.ArgumentText));
+    }
 
     internal static IReadOnlyList<ShellCommand> Commands(InstructionSyntax run) => ShellCommands.Parse(Script(run));
 

@@ -31,7 +31,7 @@ public sealed class ShellRules : RuleTable
         Add("DL4001", Severity.Warning, "Either use Wget or Curl but not both",
             "Two download tools in one image are one more than it needs.",
             "RUN wget -q a && curl -sO b", "RUN curl -sO a && curl -sO b",
-            (context, rule) => Stages(context).Select(stage => stage.Where(i => i.Is("RUN") && !i.IsJsonForm))
+            (context, rule) => Stages(context).Select(stage => stage.Where(i => i.Is("RUN")))
                 .Append(OnbuildRuns(context)).SelectMany(runs =>
                 {
                     // Once a stage has used both, every RUN that uses either is reported.
@@ -89,7 +89,7 @@ public sealed class ShellRules : RuleTable
                             ? [(BaseName(target), i)]
                             : i.Arguments.SkipLast(1).Select(a => a.Value).Where(IsArchive).Select(a => (BaseName(a), i)));
                     }
-                    if (i.Is("RUN") && !i.IsJsonForm)
+                    if (i.Is("RUN"))
                     {
                         foreach (var extract in Commands(context, i).Where(IsExtraction))
                         {
