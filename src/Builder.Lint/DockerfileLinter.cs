@@ -53,52 +53,47 @@ public static class DockerfileLinter
     {
         var global = new HashSet<string>(StringComparer.Ordinal);
         var perLine = new Dictionary<int, HashSet<string>>();
-        var pragmaFindings = new List<LintFinding>();
+        var perStage = new List<(int From, int Until, HashSet<string> Ids)>();
+        var fromLines = syntax.Instructions.Where(i => i.Is("FROM")).Select(i => i.Span.Start.Line).ToList();
         foreach (var comment in syntax.Comments)
         {
-            var text = comment.Text.TrimStart('#').Trim();
-            if (!text.StartsWith("hadolint", StringComparison.Ordinal))
+            if (HadolintPragma.Parse(comment.Text) is not { } pragma)
             {
                 continue;
             }
-            var body = text["hadolint".Length..].Trim();
-            var isGlobal = body.StartsWith("global", StringComparison.Ordinal);
-            body = isGlobal ? body["global".Length..].Trim() : body;
-            if (!body.StartsWith("ignore=", StringComparison.Ordinal))
+            var line = comment.Span.Start.Line;
+            if (pragma.Scope == PragmaScope.Line)
+            {
+                // Every inline ignore is a DL1001 finding (off unless the config raises it), whether or not it is obeyed.
+                findings.Add(new LintFinding("DL1001", Severity.Ignore, "Please refrain from using inline ignore pragmas `# hadolint ignore=DLxxxx`.", line, comment.Span.Start.Column));
+            }
+            if (config.DisableIgnorePragma)
             {
                 continue;
             }
-            var ids = body["ignore=".Length..].Split(' ')[0].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (config.DisableIgnorePragma && !isGlobal)
+            switch (pragma.Scope)
             {
-                pragmaFindings.Add(new LintFinding("DL1001", Severity.Ignore, "Please refrain from using inline ignore pragmas `# hadolint ignore=DLxxxx`.",
-                    comment.Span.Start.Line, comment.Span.Start.Column));
-                continue;
+                case PragmaScope.Global:
+                    global.UnionWith(pragma.Ids);
+                    break;
+                case PragmaScope.Line:
+                    // hadolint applies an inline ignore to the line right after the comment: the instruction starting there.
+                    if (!perLine.TryGetValue(line + 1, out var set))
+                    {
+                        perLine[line + 1] = set = new HashSet<string>(StringComparer.Ordinal);
+                    }
+                    set.UnionWith(pragma.Ids);
+                    break;
+                case PragmaScope.Stage when fromLines.IndexOf(line + 1) is var index and >= 0:
+                    // A stage ignore applies to the stage whose FROM comes right after it, up to the next FROM.
+                    perStage.Add((line + 1, index + 1 < fromLines.Count ? fromLines[index + 1] : int.MaxValue, [.. pragma.Ids]));
+                    break;
             }
-            if (isGlobal)
-            {
-                global.UnionWith(ids);
-                continue;
-            }
-            // An inline ignore applies to the next instruction.
-            if (syntax.Instructions.FirstOrDefault(i => i.Span.Start.Line > comment.Span.Start.Line) is { } next)
-            {
-                if (!perLine.TryGetValue(next.Span.Start.Line, out var set))
-                {
-                    perLine[next.Span.Start.Line] = set = new HashSet<string>(StringComparer.Ordinal);
-                }
-                set.UnionWith(ids);
-            }
-        }
-        if (config.DisableIgnorePragma)
-        {
-            // DL1001 is off unless the config raises it (hadolint's default level for it is "ignore").
-            findings.AddRange(pragmaFindings.Select(f => f with { Severity = config.Overrides.GetValueOrDefault("DL1001", Severity.Info) }));
         }
 
-        // BuildKit's "# check=skip=A,B;error=true" directive.
+        // BuildKit's "# check=skip=A,B;error=true;experimental=C" directive.
         var skipChecks = new HashSet<string>(StringComparer.Ordinal);
-        // BuildKit runs experimental checks only when the directive asks for them.
+        // BuildKit runs experimental checks only when the directive asks for them (even past skip=all).
         var experimental = new HashSet<string>(StringComparer.Ordinal);
         var checksAreErrors = false;
         if (syntax.Directive("check") is { } check)
@@ -106,26 +101,39 @@ public static class DockerfileLinter
             foreach (var part in check.Value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 var (key, value) = part.Split('=', 2) is [var k, var v] ? (k.Trim(), v.Trim()) : (part, "");
-                if (key == "skip")
+                var names = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                switch (key)
                 {
-                    skipChecks.UnionWith(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-                }
-                else if (key == "experimental")
-                {
-                    experimental.UnionWith(value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-                }
-                else if (key == "error")
-                {
-                    checksAreErrors = value == "true";
+                    case "skip":
+                        skipChecks.UnionWith(names);
+                        break;
+                    case "experimental":
+                        experimental.UnionWith(names);
+                        break;
+                    case "error":
+                        checksAreErrors = value.Equals("true", StringComparison.OrdinalIgnoreCase);
+                        break;
                 }
             }
         }
 
+        bool Enabled(string id)
+        {
+            if (!BuildKitChecks.IsCheck(id))
+            {
+                return true;
+            }
+            var asked = experimental.Contains(id) || experimental.Contains("all");
+            return BuildKitChecks.IsExperimental(id) ? asked : asked || !(skipChecks.Contains(id) || skipChecks.Contains("all"));
+        }
+
+        bool Ignored(LintFinding f) =>
+            global.Contains(f.RuleId) || config.Ignored.Contains(f.RuleId)
+            || (perLine.TryGetValue(f.Line, out var ids) && ids.Contains(f.RuleId))
+            || perStage.Any(s => f.Line >= s.From && f.Line < s.Until && s.Ids.Contains(f.RuleId));
+
         return [.. findings
-            .Where(f => !global.Contains(f.RuleId) && !config.Ignored.Contains(f.RuleId)
-                && !(perLine.TryGetValue(f.Line, out var ids) && ids.Contains(f.RuleId))
-                && !(BuildKitChecks.IsCheck(f.RuleId) && (skipChecks.Contains(f.RuleId) || skipChecks.Contains("all")))
-                && !(BuildKitChecks.IsExperimental(f.RuleId) && !experimental.Contains(f.RuleId) && !experimental.Contains("all")))
+            .Where(f => Enabled(f.RuleId) && !Ignored(f))
             .Select(f => config.Overrides.TryGetValue(f.RuleId, out var severity) ? f with { Severity = severity }
                 : checksAreErrors && BuildKitChecks.IsCheck(f.RuleId) ? f with { Severity = Severity.Error } : f)
             .Where(f => f.Severity != Severity.Ignore)

@@ -25,18 +25,28 @@ public sealed record LintConfig
 
     public static LintConfig Default { get; } = new();
 
-    /// <summary>The config hadolint would use from <paramref name="directory"/>: the first that exists of its search list.</summary>
-    public static string? Find(string directory, Func<string, string?> environment)
+    /// <summary>
+    /// The config hadolint would use from <paramref name="directory"/>: the first that exists of its search list
+    /// (./.hadolint.y[a]ml, $XDG_CONFIG_HOME/hadolint.y[a]ml, ~/.hadolint/{hadolint,config}.y[a]ml, ~/.hadolint.y[a]ml).
+    /// Only the caller's file system is asked: linting itself reads nothing.
+    /// </summary>
+    public static string? Find(string directory, Func<string, string?> environment) =>
+        Candidates(directory, environment).FirstOrDefault(File.Exists);
+
+    /// <summary>hadolint's search list for a config file, in order.</summary>
+    public static IReadOnlyList<string> Candidates(string directory, Func<string, string?> environment)
     {
         var home = environment("HOME") ?? "";
         var configHome = environment("XDG_CONFIG_HOME") is { Length: > 0 } x ? x : Path.Combine(home, ".config");
-        string[] candidates =
+        var appData = Path.Combine(home, ".hadolint");
+        return
         [
             Path.Combine(directory, ".hadolint.yaml"), Path.Combine(directory, ".hadolint.yml"),
             Path.Combine(configHome, "hadolint.yaml"), Path.Combine(configHome, "hadolint.yml"),
+            Path.Combine(appData, "hadolint.yaml"), Path.Combine(appData, "hadolint.yml"),
+            Path.Combine(appData, "config.yaml"), Path.Combine(appData, "config.yml"),
             Path.Combine(home, ".hadolint.yaml"), Path.Combine(home, ".hadolint.yml"),
         ];
-        return candidates.FirstOrDefault(File.Exists);
     }
 
     public static LintConfig Parse(string yaml)
@@ -71,7 +81,8 @@ public sealed record LintConfig
         {
             Ignored = new HashSet<string>(Strings(Child(root, "ignored")), StringComparer.Ordinal),
             Overrides = overrides,
-            TrustedRegistries = [.. Strings(Child(root, "trustedRegistries"))],
+            // hadolint reads both spellings.
+            TrustedRegistries = [.. Strings(Child(root, "trustedRegistries")).Concat(Strings(Child(root, "trusted-registries"))).Distinct(StringComparer.Ordinal)],
             LabelSchema = schema,
             StrictLabels = Bool(Child(root, "strict-labels")),
             NoFail = Bool(Child(root, "no-fail")),
@@ -100,5 +111,5 @@ public sealed record LintConfig
         _ => [],
     };
 
-    private static bool Bool(YamlNode? node) => node is YamlScalarNode { Value: "true" or "yes" or "True" };
+    private static bool Bool(YamlNode? node) => node is YamlScalarNode { Value: "true" or "True" or "TRUE" or "yes" };
 }

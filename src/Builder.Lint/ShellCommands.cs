@@ -2,9 +2,15 @@ using System.Text;
 
 namespace Builder.Lint;
 
-/// <summary>One simple command of a RUN: the program and its arguments, with sudo/env prefixes removed.</summary>
+/// <summary>
+/// One simple command of a RUN: the program and its arguments, with <c>sudo</c>/<c>env</c> prefixes and
+/// <c>VAR=value</c> assignments removed (kept in <see cref="Prefixes"/>).
+/// </summary>
 public sealed record ShellCommand(string Name, IReadOnlyList<string> Args)
 {
+    /// <summary>What stood before the program and was dropped: wrappers such as <c>sudo</c>, and assignments.</summary>
+    public IReadOnlyList<string> Prefixes { get; init; } = [];
+
     public bool Has(string flag) => Args.Contains(flag, StringComparer.Ordinal);
 
     /// <summary>A flag in any of its spellings: <c>-y</c>, <c>--yes</c>, or bundled short flags (<c>-qy</c>).</summary>
@@ -13,11 +19,63 @@ public sealed record ShellCommand(string Name, IReadOnlyList<string> Args)
             || flags.Any(f => f.Length == 2 && f[0] == '-' && a.Length > 2 && a[0] == '-' && a[1] != '-' && a.Contains(f[1], StringComparison.Ordinal))
             || flags.Any(f => f.StartsWith("--", StringComparison.Ordinal) && a.StartsWith(f + "=", StringComparison.Ordinal)));
 
+    /// <summary>
+    /// The flag names the arguments spell, as hadolint reads them: <c>--name=value</c> gives <c>name</c>, <c>-abc</c>
+    /// gives <c>a</c>, <c>b</c> and <c>c</c>; <c>-</c> and <c>--</c> give none.
+    /// </summary>
+    public IEnumerable<string> FlagNames => Args.SelectMany(FlagsOf);
+
+    /// <summary>Whether any of <paramref name="names"/> is among <see cref="FlagNames"/>.</summary>
+    public bool HasFlag(params string[] names) => FlagNames.Any(f => names.Contains(f, StringComparer.Ordinal));
+
+    /// <summary>
+    /// The arguments that are not flags, leaving out the value that follows each flag named in
+    /// <paramref name="flagsWithValues"/> (<c>-t value</c>, <c>--target value</c>; a <c>--target=value</c> carries its own).
+    /// </summary>
+    public IReadOnlyList<string> ArgsWithoutFlags(params string[] flagsWithValues)
+    {
+        var result = new List<string>();
+        for (var i = 0; i < Args.Count; i++)
+        {
+            var arg = Args[i];
+            if (arg is "-" or "--" || !arg.StartsWith('-'))
+            {
+                result.Add(arg);
+                continue;
+            }
+            var takesValue = !arg.Contains('=', StringComparison.Ordinal) && FlagsOf(arg).LastOrDefault() is { } last
+                && flagsWithValues.Contains(last, StringComparer.Ordinal);
+            if (takesValue)
+            {
+                i++;
+            }
+        }
+        return result;
+    }
+
     /// <summary>The words after the sub-command that are not flags (packages, say).</summary>
     public IReadOnlyList<string> Operands(string subCommand) =>
         [.. Args.SkipWhile(a => a != subCommand).Skip(1).Where(a => !a.StartsWith('-'))];
 
+    /// <summary>Whether the first argument that is not a flag is <paramref name="subCommand"/>.</summary>
     public bool IsSub(string subCommand) => Args.FirstOrDefault(a => !a.StartsWith('-')) == subCommand;
+
+    /// <summary>Whether the command was run through <c>sudo</c> (or is <c>sudo</c> itself).</summary>
+    public bool UsesSudo => Name == "sudo" || Prefixes.Contains("sudo", StringComparer.Ordinal);
+
+    private static IEnumerable<string> FlagsOf(string arg)
+    {
+        if (arg is "-" or "--" || !arg.StartsWith('-'))
+        {
+            return [];
+        }
+        if (arg.StartsWith("--", StringComparison.Ordinal))
+        {
+            var end = arg.IndexOf('=', StringComparison.Ordinal);
+            return [end < 0 ? arg[2..] : arg[2..end]];
+        }
+        return arg.Skip(1).Select(c => c.ToString());
+    }
 }
 
 /// <summary>
@@ -32,7 +90,7 @@ public static class ShellCommands
         var commands = new List<ShellCommand>();
         foreach (var words in SplitCommands(script))
         {
-            var command = Strip(words);
+            var (prefixes, command) = Strip(words);
             if (command.Count == 0)
             {
                 continue;
@@ -42,7 +100,7 @@ public static class ShellCommands
                 commands.AddRange(Parse(command[c + 1]));
                 continue;
             }
-            commands.Add(new ShellCommand(Path.GetFileName(command[0]), command.Skip(1).ToList()));
+            commands.Add(new ShellCommand(Path.GetFileName(command[0]), command.Skip(1).ToList()) { Prefixes = prefixes });
         }
         return commands;
     }
@@ -79,7 +137,7 @@ public static class ShellCommands
         return false;
     }
 
-    private static List<string> Strip(List<string> words)
+    private static (IReadOnlyList<string> Prefixes, List<string> Command) Strip(List<string> words)
     {
         var i = 0;
         while (i < words.Count)
@@ -100,7 +158,7 @@ public static class ShellCommands
             }
             break;
         }
-        return words.Skip(i).ToList();
+        return (words.Take(i).ToList(), words.Skip(i).ToList());
     }
 
     private static List<List<string>> SplitCommands(string script)
@@ -140,8 +198,9 @@ public static class ShellCommands
                 {
                     quote = '\0';
                 }
-                else if (ch == '\\' && quote == '"' && i + 1 < script.Length)
+                else if (ch == '\\' && quote == '"' && i + 1 < script.Length && script[i + 1] is '$' or '`' or '"' or '\\' or '\n')
                 {
+                    // Inside double quotes a backslash escapes only these; before anything else it is a literal backslash.
                     word.Append(script[++i]);
                 }
                 else

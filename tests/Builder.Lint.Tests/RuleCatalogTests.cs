@@ -10,7 +10,8 @@ public sealed class RuleCatalogTests
     private static LintConfig ConfigFor(string id) => id switch
     {
         "DL3026" => new LintConfig { TrustedRegistries = ["docker.io"] },
-        "DL3049" or "DL3058" => new LintConfig { LabelSchema = new Dictionary<string, string> { ["maintainer"] = "text" } },
+        "DL3049" => new LintConfig { LabelSchema = new Dictionary<string, string> { ["maintainer"] = "text" } },
+        "DL3057" => new LintConfig { Overrides = new Dictionary<string, Severity> { ["DL3057"] = Severity.Warning } },
         "DL3050" => new LintConfig { LabelSchema = new Dictionary<string, string> { ["version"] = "semver" }, StrictLabels = true },
         "DL3051" => Schema("text"),
         "DL3052" => Schema("url"),
@@ -18,7 +19,7 @@ public sealed class RuleCatalogTests
         "DL3054" => Schema("spdx"),
         "DL3055" => Schema("hash"),
         "DL3056" => Schema("semver"),
-        "DL3057" => Schema("email"),
+        "DL3058" => Schema("email"),
         "DL1001" => new LintConfig { DisableIgnorePragma = true, Overrides = new Dictionary<string, Severity> { ["DL1001"] = Severity.Info } },
         _ => LintConfig.Default,
     };
@@ -86,7 +87,7 @@ public sealed class RuleCatalogTests
         var json = JsonNode.Parse(LintFormatter.Format("json", [("Dockerfile", findings)]))!.AsArray();
 
         var finding = Assert.Single(json, f => (string?)f!["code"] == "DL3003")!;
-        Assert.Equal(["file", "line", "column", "code", "level", "message"], finding.AsObject().Select(p => p.Key));
+        Assert.Equal(["code", "column", "file", "level", "line", "message"], finding.AsObject().Select(p => p.Key));
         Assert.Equal(2, (int)finding["line"]!);
         Assert.Equal("warning", (string?)finding["level"]);
     }
@@ -96,7 +97,7 @@ public sealed class RuleCatalogTests
     {
         var findings = DockerfileLinter.Lint("FROM debian:12\nMAINTAINER me\n", "Dockerfile", LintConfig.Default);
 
-        Assert.Contains("Dockerfile:2:1: error: MAINTAINER is deprecated [DL4000]", LintFormatter.Format("gnu", [("Dockerfile", findings)]));
-        Assert.Contains("<error line=\"2\" column=\"1\" severity=\"error\"", LintFormatter.Format("checkstyle", [("Dockerfile", findings)]));
+        Assert.Contains("hadolint:Dockerfile:2: DL4000 error: MAINTAINER is deprecated\n", LintFormatter.Format("gnu", [("Dockerfile", findings)]));
+        Assert.Contains("<error line='2' column='1' severity='error' message='MAINTAINER is deprecated' source='DL4000' />", LintFormatter.Format("checkstyle", [("Dockerfile", findings)]));
     }
 }

@@ -1,4 +1,4 @@
-using System.Security;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -40,6 +40,7 @@ public static class LintFormatter
         return text.ToString();
     }
 
+    /// <summary>hadolint's gnu format: <c>hadolint:FILE:LINE: CODE LEVEL: MESSAGE</c>, one finding a line.</summary>
     private static string Gnu(IReadOnlyList<(string File, IReadOnlyList<LintFinding> Findings)> results)
     {
         var text = new StringBuilder();
@@ -47,12 +48,13 @@ public static class LintFormatter
         {
             foreach (var f in findings)
             {
-                text.Append($"{file}:{f.Line}:{f.Column}: {Level(f.Severity)}: {f.Message} [{f.RuleId}]\n");
+                text.Append($"hadolint:{file}:{f.Line}: {f.RuleId} {Level(f.Severity)}: {f.Message}\n");
             }
         }
         return text.ToString();
     }
 
+    /// <summary>hadolint's json format: one array of findings, each object's keys in the order hadolint prints them.</summary>
     private static string Json(IReadOnlyList<(string File, IReadOnlyList<LintFinding> Findings)> results) =>
         Write(json =>
         {
@@ -62,11 +64,11 @@ public static class LintFormatter
                 foreach (var f in findings)
                 {
                     json.WriteStartObject();
-                    json.WriteString("file", file);
-                    json.WriteNumber("line", f.Line);
-                    json.WriteNumber("column", f.Column);
                     json.WriteString("code", f.RuleId);
+                    json.WriteNumber("column", f.Column);
+                    json.WriteString("file", file);
                     json.WriteString("level", Level(f.Severity));
+                    json.WriteNumber("line", f.Line);
                     json.WriteString("message", f.Message);
                     json.WriteEndObject();
                 }
@@ -144,20 +146,46 @@ public static class LintFormatter
         _ => "note",
     };
 
+    /// <summary>
+    /// hadolint's checkstyle format: one XML line, single-quoted attributes, every character but letters, digits,
+    /// space, '.' and '/' written as a character reference; a file element only for files with findings.
+    /// </summary>
     private static string Checkstyle(IReadOnlyList<(string File, IReadOnlyList<LintFinding> Findings)> results)
     {
-        var xml = new StringBuilder("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<checkstyle version=\"4.3\">\n");
-        foreach (var (file, findings) in results)
+        var xml = new StringBuilder("<?xml version='1.0' encoding='UTF-8'?><checkstyle version='4.3'>");
+        foreach (var (file, findings) in results.Where(r => r.Findings.Count > 0))
         {
-            xml.Append($"  <file name=\"{SecurityElement.Escape(file)}\">\n");
+            xml.Append("<file ").Append(Attribute("name", file)).Append('>');
             foreach (var f in findings)
             {
-                var severity = f.Severity switch { Severity.Error => "error", Severity.Warning => "warning", _ => "info" };
-                xml.Append($"    <error line=\"{f.Line}\" column=\"{f.Column}\" severity=\"{severity}\" message=\"{SecurityElement.Escape(f.Message)}\" source=\"{f.RuleId}\"/>\n");
+                xml.Append("<error ")
+                    .Append(Attribute("line", f.Line.ToString(CultureInfo.InvariantCulture)))
+                    .Append(Attribute("column", f.Column.ToString(CultureInfo.InvariantCulture)))
+                    .Append(Attribute("severity", Level(f.Severity)))
+                    .Append(Attribute("message", f.Message))
+                    .Append(Attribute("source", f.RuleId))
+                    .Append("/>");
             }
-            xml.Append("  </file>\n");
+            xml.Append("</file>");
         }
-        return xml.Append("</checkstyle>\n").ToString();
+        return xml.Append("</checkstyle>").ToString();
+    }
+
+    private static string Attribute(string name, string value)
+    {
+        var text = new StringBuilder(name).Append("='");
+        foreach (var rune in value.EnumerateRunes())
+        {
+            if (rune.IsAscii && (char.IsAsciiLetterOrDigit((char)rune.Value) || rune.Value is ' ' or '.' or '/'))
+            {
+                text.Append((char)rune.Value);
+            }
+            else
+            {
+                text.Append("&#").Append(rune.Value.ToString(CultureInfo.InvariantCulture)).Append(';');
+            }
+        }
+        return text.Append("' ").ToString();
     }
 
     private static string Write(Action<Utf8JsonWriter> write, bool indented)
