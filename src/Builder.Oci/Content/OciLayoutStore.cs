@@ -174,13 +174,39 @@ public sealed class OciLayoutStore : IContentProvider, IContentIngester, ITagSto
     /// <summary>
     /// Deletes every blob not reachable from <c>index.json</c> or <see cref="PruneOptions.ExtraRoots"/> (manifests
     /// lead to their config and layers, indexes to their manifests), and temp files that no live writer holds.
+    /// A referrer (an unnamed entry whose manifest has a <c>subject</c>) lives as long as its subject does: one whose
+    /// image is gone leaves index.json and its blobs go too.
     /// </summary>
     public async Task<PruneResult> PruneAsync(PruneOptions options, CancellationToken cancellationToken)
     {
         // Holding the index lock keeps the roots still while we sweep.
         using var indexLock = await LockIndexAsync(cancellationToken).ConfigureAwait(false);
         var index = await ReadLayoutIndexAsync(cancellationToken).ConfigureAwait(false);
-        var reachable = await MarkAsync([.. index.Manifests, .. options.ExtraRoots], cancellationToken).ConfigureAwait(false);
+        var referrers = new Dictionary<Descriptor, Digest>();
+        foreach (var entry in index.Manifests.Where(d => RefName(d) is null && MediaTypes.IsManifest(d.MediaType)))
+        {
+            if (await SubjectOfAsync(entry, cancellationToken).ConfigureAwait(false) is { } subject)
+            {
+                referrers[entry] = subject;
+            }
+        }
+        var reachable = await MarkAsync([.. index.Manifests.Where(d => !referrers.ContainsKey(d)), .. options.ExtraRoots], cancellationToken)
+            .ConfigureAwait(false);
+        // Referrers of kept subjects are kept, and so are their own referrers (a signature of an SBOM).
+        for (var kept = true; kept;)
+        {
+            kept = false;
+            foreach (var (entry, subject) in referrers.Where(r => reachable.Contains(r.Value)).ToList())
+            {
+                reachable.UnionWith(await MarkAsync([entry], cancellationToken).ConfigureAwait(false));
+                referrers.Remove(entry);
+                kept = true;
+            }
+        }
+        if (referrers.Count > 0)
+        {
+            await WriteIndexAsync(index with { Manifests = [.. index.Manifests.Where(d => !referrers.ContainsKey(d))] }, cancellationToken).ConfigureAwait(false);
+        }
 
         var removed = new List<Digest>();
         long freed = 0;
@@ -260,6 +286,24 @@ public sealed class OciLayoutStore : IContentProvider, IContentIngester, ITagSto
             }
         }
         return reachable;
+    }
+
+    /// <summary>The digest a stored manifest names as its <c>subject</c>; null when it has none or is not here.</summary>
+    private async Task<Digest?> SubjectOfAsync(Descriptor manifest, CancellationToken cancellationToken)
+    {
+        var file = new FileInfo(BlobPath(manifest.Digest));
+        if (!file.Exists || file.Length > MaxManifestSize)
+        {
+            return null;
+        }
+        try
+        {
+            return OciJson.Deserialize(await File.ReadAllBytesAsync(file.FullName, cancellationToken).ConfigureAwait(false), OciJson.Manifest).Subject?.Digest;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Deletes an ingest file no writer holds (its process died), returning its size; null if in use.</summary>

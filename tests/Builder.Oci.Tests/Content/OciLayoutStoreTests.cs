@@ -291,6 +291,41 @@ public sealed class OciLayoutStoreTests : ContentStoreConformanceTests, IDisposa
         Assert.True(await store.ExistsAsync(layers[0].Digest, None));
     }
 
+    /// <summary>An artifact manifest (one layer) whose subject is <paramref name="subject"/>, listed as a referrer.</summary>
+    private static async Task<(Descriptor Manifest, Descriptor Layer)> AddArtifactAsync(OciLayoutStore store, Descriptor subject, string content)
+    {
+        var layer = await store.WriteBlobAsync("application/vnd.example.document", System.Text.Encoding.UTF8.GetBytes(content), None);
+        var config = await store.WriteBlobAsync(MediaTypes.OciEmpty, "{}"u8.ToArray(), None);
+        var manifest = await store.WriteBlobAsync(OciJson.ToBlob(ImageManifest.Oci(config, [layer]) with { ArtifactType = "application/vnd.example", Subject = subject }), None);
+        await store.AddReferrerAsync(manifest with { ArtifactType = "application/vnd.example" }, None);
+        return (manifest, layer);
+    }
+
+    [Fact]
+    public async Task Prune_drops_referrers_whose_image_is_gone_and_keeps_those_of_named_images_and_of_kept_referrers()
+    {
+        var store = await OpenAsync();
+        var (kept, _, _) = await WriteImageAsync(store, "kept layer"u8.ToArray());
+        var (removed, _, _) = await WriteImageAsync(store, "removed layer"u8.ToArray());
+        await store.SetAsync(Ref("kept:1"), kept, None);
+        await store.SetAsync(Ref("removed:1"), removed, None);
+        var (sbom, sbomLayer) = await AddArtifactAsync(store, kept, "sbom");
+        var (signatureOfSbom, _) = await AddArtifactAsync(store, sbom, "signature of the sbom");
+        var (orphan, orphanLayer) = await AddArtifactAsync(store, removed, "orphan");
+        await store.RemoveAsync(Ref("removed:1"), None);
+
+        var result = await store.PruneAsync(new PruneOptions(), None);
+
+        var listed = (await store.ReadLayoutIndexAsync(None)).Manifests.Select(d => d.Digest).ToList();
+        Assert.Contains(sbom.Digest, listed);
+        Assert.Contains(signatureOfSbom.Digest, listed);
+        Assert.DoesNotContain(orphan.Digest, listed);
+        Assert.True(await store.ExistsAsync(sbomLayer.Digest, None));
+        Assert.Contains(orphan.Digest, result.RemovedBlobs);
+        Assert.Contains(orphanLayer.Digest, result.RemovedBlobs);
+        Assert.Contains(removed.Digest, result.RemovedBlobs);
+    }
+
     [Fact]
     public async Task Prune_can_spare_unreferenced_blobs_younger_than_a_grace_period()
     {
