@@ -88,6 +88,8 @@ export work sock base ctx port
 
 declare -A times
 timed() { # key command
+  # Each tool starts with the disk quiet: no write-back left over from the previous tool is charged to it.
+  sync
   local start end; start=$(date +%s%N)
   eval "$2" >/dev/null 2>"$work/last.err" || { echo "FAILED: $1: $2" >&2; cat "$work/last.err" >&2; exit 1; }
   end=$(date +%s%N); times[$1]+="$(( (end - start) / 1000000 )) "

@@ -96,8 +96,17 @@ internal sealed class BuildSession
     /// Writes a COPY/ADD/WORKDIR change set as a layer into the store and, from the same tar bytes on the other core,
     /// its extracted copy into the layer cache: the next RUN stacks it without reading the blob back.
     /// </summary>
-    public async Task<LayerDescriptor> WriteLayerAsync(IReadOnlyList<LayerChange> changes, CancellationToken cancellationToken)
+    /// <param name="key">
+    /// The step's cache key. When an earlier build of the same key (--no-cache rebuilds) made a layer the cache has
+    /// extracted already, the same layer is expected again: only the tar is written, rather than thousands of files
+    /// created and deleted again. Should the layer differ after all, it is extracted when a step needs it.
+    /// </param>
+    public async Task<LayerDescriptor> WriteLayerAsync(IReadOnlyList<LayerChange> changes, Digest? key, CancellationToken cancellationToken)
     {
+        if (key is { } k && await Cache.GetAsync(k, cancellationToken).ConfigureAwait(false) is { DiffId: { } expected } && Layers.Contains(expected))
+        {
+            return await LayerWriter.WriteToStoreAsync(Store, changes, LayerOptions, cancellationToken).ConfigureAwait(false);
+        }
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20));
         var directory = Layers.NewTemporaryDirectory();
         var extract = Task.Run(async () =>

@@ -298,7 +298,7 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
                 ? new LayerEntry(current, LayerEntryType.Directory) { Mode = (UnixFileMode)existing.Permissions, UserId = existing.Uid, GroupId = existing.Gid }
                 : new LayerEntry(current, LayerEntryType.Directory) { Mode = (UnixFileMode)0b111_101_101, UserId = owner.Item1, GroupId = owner.Item2, ModificationTime = Now });
         }
-        var layer = await session.WriteLayerAsync(changes, cancellationToken).ConfigureAwait(false);
+        var layer = await session.WriteLayerAsync(changes, null, cancellationToken).ConfigureAwait(false);
         await session.Cache.PutAsync(key, new CacheRecord(layer.Compressed, layer.DiffId), cancellationToken).ConfigureAwait(false);
         Commit(key, layer.Compressed, layer.DiffId, "WORKDIR " + absolute);
         session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
@@ -401,7 +401,7 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
             }
             else
             {
-                var layer = await session.WriteLayerAsync(plan.Changes, cancellationToken).ConfigureAwait(false);
+                var layer = await session.WriteLayerAsync(plan.Changes, key, cancellationToken).ConfigureAwait(false);
                 await session.Cache.PutAsync(key, new CacheRecord(layer.Compressed, layer.DiffId), cancellationToken).ConfigureAwait(false);
                 Commit(key, layer.Compressed, layer.DiffId, createdBy);
             }

@@ -40,6 +40,9 @@ public sealed class LayerCache(string root)
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Whether the layer is extracted here already.</summary>
+    public bool Contains(Digest diffId) => Directory.Exists(Path.Combine(Root, diffId.Hex));
+
     /// <summary>A fresh directory beside the cache for <see cref="ExtractAsync"/>, later given to <see cref="AdoptAsync"/>.</summary>
     public string NewTemporaryDirectory()
     {
