@@ -6,31 +6,12 @@ namespace Builder.Oci;
 /// A write-only stream that hashes and counts what passes through to <c>inner</c>. Its owner keeps <c>inner</c>
 /// and the hash: disposing this stream closes neither, so it cannot end a blob early.
 /// </summary>
-internal sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : Stream
+internal sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : WriteOnlyStream
 {
-    private long _written;
     private bool _discard;
 
     /// <summary>Drops further writes: once the output failed, nothing more reaches the destination.</summary>
     public void Discard() => _discard = true;
-
-    public long Written => _written;
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => _written;
-
-    public override long Position
-    {
-        get => _written;
-        set => throw new NotSupportedException();
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -40,11 +21,8 @@ internal sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : S
         }
         inner.Write(buffer);
         hash.AppendData(buffer);
-        _written += buffer.Length;
+        Written += buffer.Length;
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -54,7 +32,7 @@ internal sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : S
         }
         await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         hash.AppendData(buffer.Span);
-        _written += buffer.Length;
+        Written += buffer.Length;
     }
 
     public override void Flush()
@@ -66,12 +44,6 @@ internal sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : S
     }
 
     public override Task FlushAsync(CancellationToken cancellationToken) => _discard ? Task.CompletedTask : inner.FlushAsync(cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

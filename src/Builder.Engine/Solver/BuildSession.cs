@@ -156,36 +156,21 @@ internal sealed class BuildSession
 internal sealed record StageResult(ImageConfig Config, IReadOnlyList<ILayer> Layers, Digest CacheKey);
 
 /// <summary>Writes go to both streams, in order; disposing closes neither (their owners do).</summary>
-internal sealed class TeeWriteStream(Stream first, Stream second) : Stream
+internal sealed class TeeWriteStream(Stream first, Stream second) : WriteOnlyStream
 {
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
+    public override void Write(ReadOnlySpan<byte> buffer)
     {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Write(byte[] buffer, int offset, int count)
-    {
-        first.Write(buffer, offset, count);
-        second.Write(buffer, offset, count);
+        first.Write(buffer);
+        second.Write(buffer);
+        Written += buffer.Length;
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         await first.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
         await second.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        Written += buffer.Length;
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override void Flush()
     {
@@ -198,10 +183,4 @@ internal sealed class TeeWriteStream(Stream first, Stream second) : Stream
         await first.FlushAsync(cancellationToken).ConfigureAwait(false);
         await second.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

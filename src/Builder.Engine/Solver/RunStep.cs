@@ -230,44 +230,24 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
     }
 
     /// <summary>A write-only stream that cuts what is written into lines.</summary>
-    private sealed class LineStream(LineSink sink, bool isError) : Stream
+    private sealed class LineStream(LineSink sink, bool isError) : WriteOnlyStream
     {
         private readonly MemoryStream _pending = new();
 
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Write(byte[] buffer, int offset, int count)
+        public override void Write(ReadOnlySpan<byte> buffer)
         {
-            for (var i = offset; i < offset + count; i++)
+            foreach (var b in buffer)
             {
-                if (buffer[i] == (byte)'\n')
+                if (b == (byte)'\n')
                 {
                     Emit();
                 }
                 else
                 {
-                    _pending.WriteByte(buffer[i]);
+                    _pending.WriteByte(b);
                 }
             }
         }
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

@@ -166,36 +166,16 @@ internal sealed class LayoutContentWriter : IContentWriter
 /// blob then reaches the disk while it is still being produced, and the fsync before its rename waits only for
 /// the last window.
 /// </summary>
-internal sealed class WritebackStream(FileStream file) : Stream
+internal sealed class WritebackStream(FileStream file) : WriteOnlyStream
 {
     private const long Window = 8 << 20;
-    private long _written;
     private long _handedOver;
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => _written;
-
-    public override long Position
-    {
-        get => _written;
-        set => throw new NotSupportedException();
-    }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         file.Write(buffer);
         Advance(buffer.Length);
     }
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -205,22 +185,16 @@ internal sealed class WritebackStream(FileStream file) : Stream
 
     private void Advance(int count)
     {
-        _written += count;
-        if (_written - _handedOver >= Window)
+        Written += count;
+        if (Written - _handedOver >= Window)
         {
             file.Flush();
-            LibC.StartWriteback(file.SafeFileHandle, _handedOver, _written - _handedOver);
-            _handedOver = _written;
+            LibC.StartWriteback(file.SafeFileHandle, _handedOver, Written - _handedOver);
+            _handedOver = Written;
         }
     }
 
     public override void Flush() => file.Flush();
 
     public override Task FlushAsync(CancellationToken cancellationToken) => file.FlushAsync(cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -235,51 +235,25 @@ internal sealed class LayerOutput : IAsyncDisposable
 }
 
 /// <summary>A growable write-only buffer on pooled arrays, for one compressed chunk.</summary>
-internal sealed class PooledBufferStream(int initialCapacity) : Stream
+internal sealed class PooledBufferStream(int initialCapacity) : WriteOnlyStream
 {
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(initialCapacity);
-    private int _length;
 
-    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _length);
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => _length;
-
-    public override long Position
-    {
-        get => _length;
-        set => throw new NotSupportedException();
-    }
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, (int)Written);
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        if (_length + buffer.Length > _buffer.Length)
+        var length = (int)Written;
+        if (length + buffer.Length > _buffer.Length)
         {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + buffer.Length));
-            _buffer.AsSpan(0, _length).CopyTo(larger);
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, length + buffer.Length));
+            _buffer.AsSpan(0, length).CopyTo(larger);
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = larger;
         }
-        buffer.CopyTo(_buffer.AsSpan(_length));
-        _length += buffer.Length;
+        buffer.CopyTo(_buffer.AsSpan(length));
+        Written += buffer.Length;
     }
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-    public override void Flush()
-    {
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
@@ -287,7 +261,7 @@ internal sealed class PooledBufferStream(int initialCapacity) : Stream
         {
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
-            _length = 0;
+            Written = 0;
         }
         base.Dispose(disposing);
     }
