@@ -35,6 +35,23 @@ public sealed class BuildTests
     }
 
     [Fact]
+    public async Task Build_push_names_in_its_metadata_the_digest_the_registry_serves_with_gzip_layers()
+    {
+        using var temp = new TempDirectory();
+        await using var registry = await RegistryProcess.StartAsync();
+        var (builder, context) = await BusyboxContextAsync(temp, "FROM busybox\nRUN echo built > /built\n");
+        var metadata = temp.Combine("metadata.json");
+        var name = $"{registry.Host}/pushed/app:1";
+
+        (await builder.RunAsync("build", "-t", name, "--push", "--metadata-file", metadata, context)).EnsureSuccess("builder build --push");
+
+        var inspect = JsonNode.Parse((await ExternalTool.RunAsync("skopeo", ["inspect", "--tls-verify=false", $"docker://{name}"])).EnsureSuccess("skopeo inspect").Out)!;
+        Assert.Equal((string?)inspect["Digest"], (string?)JsonNode.Parse(await File.ReadAllTextAsync(metadata))!["containerimage.digest"]);
+        var raw = JsonNode.Parse((await ExternalTool.RunAsync("skopeo", ["inspect", "--tls-verify=false", "--raw", $"docker://{name}"])).EnsureSuccess("skopeo inspect --raw").Out)!;
+        Assert.All(raw["layers"]!.AsArray(), l => Assert.Equal("application/vnd.oci.image.layer.v1.tar+gzip", (string?)l!["mediaType"]));
+    }
+
+    [Fact]
     public async Task Two_builds_with_SOURCE_DATE_EPOCH_in_different_directories_give_the_same_digest()
     {
         var digests = new List<string>();

@@ -161,10 +161,15 @@ internal static class BuildCommand
             {
                 pushNames.AddRange(names);
             }
+            if (pushNames.Count > 0)
+            {
+                // What was pushed is the compressed manifest: its digest is the one the registry (and --metadata-file) names.
+                built = built with { Manifest = await compression.CompressAsync(built.Manifest, cancellationToken) };
+            }
             foreach (var name in pushNames.Distinct())
             {
                 var mounts = await MountSources.FindAsync(images.Store, images.Store, name, cancellationToken);
-                var pushed = await new ImagePusher(registries, images.Store).PushAsync(await compression.CompressAsync(built.Manifest, cancellationToken), name, mounts, null, cancellationToken);
+                var pushed = await new ImagePusher(registries, images.Store).PushAsync(built.Manifest, name, mounts, null, cancellationToken);
                 io.Error.WriteLine($"pushed {name} {pushed.Manifest.Digest}");
                 foreach (var referrer in await ReferrerPush.PushAsync(registries, images.Store, pushed.Manifest, name, null, cancellationToken))
                 {
