@@ -190,4 +190,55 @@ public sealed class CopySemanticsTests
         inside.EnsureSuccess("builder build");
         Assert.Equal("inside the context\n", seen.Out);
     }
+
+    [Fact]
+    public async Task COPY_exclude_patterns_match_paths_inside_the_copied_directory()
+    {
+        using var temp = new TempDirectory();
+        // Shaped like `COPY --exclude=*.bak ./app ./app` and `COPY --exclude=setup/** prebuildfs/ /` in real Dockerfiles.
+        var (builder, context) = await BusyboxContextAsync(temp, "FROM busybox\nCOPY --exclude=*.bak --exclude=setup/** app /app/\nCOPY --exclude=*.txt hom* /home-files/\n");
+        Directory.CreateDirectory(Path.Combine(context, "app", "setup", "deep"));
+        Directory.CreateDirectory(Path.Combine(context, "app", "sub"));
+        foreach (var file in new[] { "app/keep.txt", "app/old.bak", "app/sub/nested.bak", "app/setup/run.sh", "app/setup/deep/x", "home.txt", "homework.md" })
+        {
+            await File.WriteAllTextAsync(Path.Combine(context, file), file + "\n");
+        }
+
+        var build = await builder.RunAsync("build", "-t", "excluded", context);
+
+        build.EnsureSuccess("builder build");
+        // "*.bak" is matched from the copied directory, at its top level only (the .dockerignore rules); setup/** empties setup.
+        Assert.Equal(["keep.txt", "setup", "sub", "sub/nested.bak"], (await TreeAsync(builder, "excluded", "/app")).Select(l => l.Split(' ')[0]));
+        Assert.Equal(["homework.md"], (await TreeAsync(builder, "excluded", "/home-files")).Select(l => l.Split(' ')[0]));
+    }
+
+    [Fact]
+    public async Task COPY_chmod_sets_the_mode_of_files_and_directories_copied_but_not_of_parents_it_creates()
+    {
+        using var temp = new TempDirectory();
+        var (builder, context) = await BusyboxContextAsync(temp, "FROM busybox\nCOPY --chmod=750 dir /new/parent/dir\nCOPY --chmod=600 a.txt /new/secret.txt\n");
+        Directory.CreateDirectory(Path.Combine(context, "dir"));
+        await File.WriteAllTextAsync(Path.Combine(context, "dir", "f"), "f\n");
+        await File.WriteAllTextAsync(Path.Combine(context, "a.txt"), "a\n");
+
+        var build = await builder.RunAsync("build", "-t", "chmodded", context);
+
+        build.EnsureSuccess("builder build");
+        Assert.Equal(["parent dir 0o755 0:0", "parent/dir dir 0o750 0:0", "parent/dir/f file 0o750 0:0", "secret.txt file 0o600 0:0"],
+            await TreeAsync(builder, "chmodded", "/new"));
+    }
+
+    [Fact]
+    public async Task A_COPY_heredoc_is_a_0644_file_with_variables_expanded_unless_its_delimiter_is_quoted()
+    {
+        using var temp = new TempDirectory();
+        var (builder, context) = await BusyboxContextAsync(temp, "FROM busybox\nENV NAME=world\nCOPY <<EOF /etc/expanded.conf\nhello $NAME\nEOF\nCOPY <<'EOF' /etc/literal.conf\nhello $NAME\nEOF\n");
+
+        var build = await builder.RunAsync("build", "-t", "heredoc", context);
+        var seen = await builder.RunAsync("run", "heredoc", "cat", "/etc/expanded.conf", "/etc/literal.conf");
+
+        build.EnsureSuccess("builder build");
+        Assert.Equal("hello world\nhello $NAME\n", seen.Out);
+        Assert.Equal("0o644", (string)(await EntryAsync(builder, "heredoc", "/etc/expanded.conf"))!["mode"]!);
+    }
 }

@@ -151,7 +151,7 @@ public static class CopyPlanner
                 foreach (var relative in MatchBelow(root, rest, 0).Distinct(StringComparer.Ordinal).ToList())
                 {
                     var full = SourceTrees.Join(root, relative);
-                    if (source.IsIgnored(full) || (request.Excludes?.IsExcluded(full) ?? false) || source.Stat(full) is not { } entry)
+                    if (source.IsIgnored(full) || (request.Excludes?.IsExcluded(relative) ?? false) || source.Stat(full) is not { } entry)
                     {
                         continue;
                     }

@@ -141,20 +141,27 @@ public static class SourceTrees
         return string.Join('/', resolved);
     }
 
-    /// <summary>Everything below a real directory, parents before children, the ignore rules and <paramref name="excludes"/> applied.</summary>
-    public static IEnumerable<string> Walk(this ICopySourceTree tree, string directory, DockerIgnoreMatcher? excludes)
+    /// <summary>
+    /// Everything below a real directory, parents before children, with the tree's ignore rules (.dockerignore, on
+    /// paths from the tree's root) and <paramref name="excludes"/> (COPY --exclude, on paths from the copied directory,
+    /// as BuildKit matches them against the source it copies) applied.
+    /// </summary>
+    public static IEnumerable<string> Walk(this ICopySourceTree tree, string directory, DockerIgnoreMatcher? excludes) =>
+        tree.Walk(directory, excludes, directory);
+
+    private static IEnumerable<string> Walk(this ICopySourceTree tree, string directory, DockerIgnoreMatcher? excludes, string copied)
     {
         foreach (var name in tree.List(directory))
         {
             var path = Join(directory, name);
-            var excluded = tree.IsIgnored(path) || (excludes?.IsExcluded(path) ?? false);
+            var excluded = tree.IsIgnored(path) || (excludes?.IsExcluded(copied.Length == 0 ? path : path[(copied.Length + 1)..]) ?? false);
             if (!excluded)
             {
                 yield return path;
             }
             if (tree.Stat(path) is { IsDirectory: true } && (!excluded || tree.MayIncludeUnder(path)))
             {
-                foreach (var below in tree.Walk(path, excludes))
+                foreach (var below in tree.Walk(path, excludes, copied))
                 {
                     yield return below;
                 }

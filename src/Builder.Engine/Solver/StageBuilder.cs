@@ -415,7 +415,10 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
                 temporary.Add(inlineDirectory);
                 foreach (var file in inline)
                 {
-                    await File.WriteAllTextAsync(Path.Combine(inlineDirectory, file.Name), file.Expand ? Expand(file.Content) : file.Content, cancellationToken).ConfigureAwait(false);
+                    var written = Path.Combine(inlineDirectory, file.Name);
+                    await File.WriteAllTextAsync(written, file.Expand ? Expand(file.Content) : file.Content, cancellationToken).ConfigureAwait(false);
+                    // 0644 whatever the builder's umask, as BuildKit writes heredoc files.
+                    File.SetUnixFileMode(written, (UnixFileMode)0b110_100_100);
                 }
                 tree = new ContextSourceTree(BuildContext.Open(inlineDirectory, null, null));
                 request = request with { Sources = [.. inline.Select(i => i.Name)] };
