@@ -1,7 +1,5 @@
-using System.IO.Compression;
 using Builder.Dockerfile.Ignore;
 using Builder.Oci.Layers;
-using ICSharpCode.SharpZipLib.BZip2;
 
 namespace Builder.Engine.Semantics;
 
@@ -14,11 +12,14 @@ public sealed record CopyRequest(IReadOnlyList<string> Sources, string Destinati
 
     public DockerIgnoreMatcher? Excludes { get; init; }
 
-    /// <summary>ADD: local tar archives (plain, gzip, bzip2) are extracted into the destination.</summary>
+    /// <summary>ADD: local tar archives (plain, gzip, bzip2, xz, zstd) are extracted into the destination.</summary>
     public bool ExtractArchives { get; init; }
+
+    /// <summary>COPY --parents: each match keeps its path (below a <c>/./</c> pivot when the source has one).</summary>
+    public bool Parents { get; init; }
 }
 
-/// <summary>The layer a COPY makes, the context paths it read (for its cache key), and temporary files to remove after.</summary>
+/// <summary>The layer a COPY makes, the source paths it read (for its cache key), and temporary files to remove after.</summary>
 public sealed class CopyPlan(IReadOnlyList<LayerChange> changes, IReadOnlyList<string> readPaths, IReadOnlyList<string> temporaryDirectories) : IDisposable
 {
     public IReadOnlyList<LayerChange> Changes { get; } = changes;
@@ -35,167 +36,286 @@ public sealed class CopyPlan(IReadOnlyList<LayerChange> changes, IReadOnlyList<s
 }
 
 /// <summary>
-/// COPY and ADD as docker does them: a directory source copies its contents; a file goes into the destination when
-/// that ends in "/" or is an existing directory, else becomes it; several sources need a directory destination;
-/// missing parents are created 0755 (owned as --chown says); files keep their modes and times.
+/// COPY and ADD as BuildKit does them. A source that is a symlink is followed (inside its tree); a directory
+/// source copies its contents; a file goes into the destination when that ends in "/" or is an existing directory,
+/// else becomes it; several sources need a directory destination. The destination's own symlinks are followed in
+/// the stage's file system. Missing parents are created 0755 (owned as --chown says); an existing destination
+/// directory keeps its owner and mode, while directories copied over existing ones below it take the source's;
+/// copied entries keep their modes and times.
 /// </summary>
 public static class CopyPlanner
 {
-    private const uint DirectoryType = 0x4000;
-
+    /// <summary>Plans the copy onto <paramref name="destination"/> (<see cref="MergedView.Empty"/> for --link: an empty layer).</summary>
     public static CopyPlan Plan(CopyRequest request, ICopySourceTree source, MergedView destination)
     {
-        var matches = request.Sources.SelectMany(s => source.Resolve(s, request.Excludes)).ToList();
-        var destinationIsDirectory = request.Destination.EndsWith('/') || matches.Count > 1
-            || destination.Lookup(request.Destination) is { IsDirectory: true };
         if (request.Sources.Count > 1 && !request.Destination.EndsWith('/'))
         {
             throw new BuildException("When using COPY with more than one source file, the destination must be a directory and end with a /");
         }
-        var destinationRoot = Normalize(request.Destination);
-        var changes = new Dictionary<string, LayerChange>(StringComparer.Ordinal);
-        var order = new List<string>();
-        var temporary = new List<string>();
-        var read = new List<string>();
+        var target = new ViewSourceTree(destination);
+        var cleaned = string.Join('/', SourceTrees.Clean(request.Destination));
+        var destinationRoot = target.Follow(cleaned) ?? cleaned;
+        return new Planner(request, source, destination, destinationRoot).Run();
+    }
 
-        void Add(LayerChange change)
+    private sealed class Planner(CopyRequest request, ICopySourceTree source, MergedView destination, string destinationRoot)
+    {
+        private readonly Dictionary<string, LayerChange> _changes = new(StringComparer.Ordinal);
+        private readonly List<string> _order = [];
+        private readonly List<string> _temporary = [];
+        private readonly List<string> _read = [];
+
+        public CopyPlan Run()
         {
-            if (!changes.ContainsKey(change.Path))
+            if (request.Parents)
             {
-                order.Add(change.Path);
+                foreach (var pattern in request.Sources)
+                {
+                    CopyWithParents(pattern);
+                }
+                return Result();
             }
-            changes[change.Path] = change;
+            var matches = request.Sources.SelectMany(s => source.Match(s, request.Excludes)).ToList();
+            var destinationIsDirectory = request.Destination.EndsWith('/') || matches.Count > 1
+                || destination.Lookup("/" + destinationRoot) is { IsDirectory: true };
+            foreach (var match in matches)
+            {
+                _read.Add(match);
+                var (real, entry) = FollowSource(match);
+                if (entry.IsDirectory)
+                {
+                    CopyTree(real, entry, destinationRoot);
+                    continue;
+                }
+                if (request.ExtractArchives && entry.IsRegularFile && AddArchives.IsArchive(entry.HostPath))
+                {
+                    _read.Add(real);
+                    Extract(entry.HostPath);
+                    continue;
+                }
+                AddEntry(entry, destinationIsDirectory ? SourceTrees.Join(destinationRoot, Path.GetFileName(match)) : destinationRoot);
+            }
+            return Result();
         }
 
-        void EnsureParents(string path)
+        private CopyPlan Result() => new([.. _order.Select(p => _changes[p])], _read, _temporary);
+
+        // A matched source that is a symlink is followed inside its tree, as BuildKit's FollowSymlinks does.
+        private (string Real, SourceEntry Entry) FollowSource(string match)
+        {
+            var entry = source.Stat(match) ?? throw new BuildException(source.NotFound(match, match));
+            if (!entry.IsSymlink)
+            {
+                return (match, entry);
+            }
+            var real = source.Follow(match);
+            var followed = real is null ? null : source.Stat(real);
+            return followed is null
+                ? throw new BuildException($"failed to compute cache key: \"/{real ?? string.Join('/', SourceTrees.Clean(entry.LinkTarget ?? match))}\" not found: not found")
+                : (real!, followed);
+        }
+
+        // A directory's contents go into the target; the target itself takes the directory's metadata unless it exists.
+        private void CopyTree(string real, SourceEntry directory, string targetRoot, bool keepTop = true)
+        {
+            if (targetRoot.Length > 0)
+            {
+                AddEntry(directory, targetRoot, keepExisting: keepTop);
+            }
+            foreach (var below in source.Walk(real, request.Excludes))
+            {
+                var relative = real.Length == 0 ? below : below[(real.Length + 1)..];
+                if (source.Stat(below) is { } child && (child.IsDirectory || child.IsSymlink || child.IsRegularFile))
+                {
+                    _read.Add(below);
+                    AddEntry(child, SourceTrees.Join(targetRoot, relative));
+                }
+            }
+        }
+
+        /// <summary>
+        /// --parents: the part before a <c>/./</c> pivot names the roots (wildcards allowed), the part after it (or the
+        /// whole source) is matched below each root, <c>**</c> spanning any number of directories; each match lands at
+        /// its path below the root, with the directories on the way copied from the source.
+        /// </summary>
+        private void CopyWithParents(string pattern)
+        {
+            var pivot = pattern.IndexOf("/./", StringComparison.Ordinal);
+            var roots = pivot < 0 || SourceTrees.Clean(pattern[..pivot]).Count == 0
+                ? [""]
+                : source.Match(pattern[..pivot], null).Select(r => source.Follow(r)).OfType<string>().Where(r => source.Stat(r) is { IsDirectory: true }).ToList();
+            var rest = SourceTrees.Clean(pivot < 0 ? pattern : pattern[(pivot + 3)..]);
+            var found = false;
+            foreach (var root in roots)
+            {
+                foreach (var relative in MatchBelow(root, rest, 0).Distinct(StringComparer.Ordinal).ToList())
+                {
+                    var full = SourceTrees.Join(root, relative);
+                    if (source.IsIgnored(full) || (request.Excludes?.IsExcluded(relative) ?? false) || source.Stat(full) is not { } entry)
+                    {
+                        continue;
+                    }
+                    found = true;
+                    _read.Add(full);
+                    var parts = relative.Split('/');
+                    for (var i = 1; i < parts.Length; i++)
+                    {
+                        var parent = string.Join('/', parts[..i]);
+                        if (source.Stat(SourceTrees.Join(root, parent)) is { IsDirectory: true } directory)
+                        {
+                            AddEntry(directory, SourceTrees.Join(destinationRoot, parent));
+                        }
+                    }
+                    if (entry.IsDirectory)
+                    {
+                        CopyTree(full, entry, SourceTrees.Join(destinationRoot, relative), keepTop: false);
+                    }
+                    else
+                    {
+                        AddEntry(entry, SourceTrees.Join(destinationRoot, relative));
+                    }
+                }
+            }
+            if (!found)
+            {
+                throw new BuildException(source.NotFound(pattern, string.Join('/', SourceTrees.Clean(pattern))));
+            }
+        }
+
+        private IEnumerable<string> MatchBelow(string directory, IReadOnlyList<string> segments, int index, string relative = "")
+        {
+            if (index == segments.Count)
+            {
+                if (relative.Length > 0)
+                {
+                    yield return relative;
+                }
+                yield break;
+            }
+            var segment = segments[index];
+            var here = SourceTrees.Join(directory, relative);
+            if (segment == "**")
+            {
+                foreach (var match in MatchBelow(directory, segments, index + 1, relative))
+                {
+                    yield return match;
+                }
+                if (source.Stat(here) is { IsDirectory: true })
+                {
+                    foreach (var child in source.List(here).Where(c => source.Stat(SourceTrees.Join(here, c)) is { IsDirectory: true }))
+                    {
+                        foreach (var match in MatchBelow(directory, segments, index, SourceTrees.Join(relative, child)))
+                        {
+                            yield return match;
+                        }
+                    }
+                }
+                yield break;
+            }
+            IEnumerable<string> names;
+            if (GoGlob.HasWildcards(segment))
+            {
+                var regex = GoGlob.Compile(segment);
+                names = source.Stat(here) is { IsDirectory: true } ? source.List(here).Where(n => regex.IsMatch(n)) : [];
+            }
+            else
+            {
+                names = source.Stat(SourceTrees.Join(here, segment)) is not null ? [segment] : [];
+            }
+            foreach (var name in names)
+            {
+                var next = SourceTrees.Join(relative, name);
+                if (index == segments.Count - 1 || source.Stat(SourceTrees.Join(directory, next)) is { IsDirectory: true })
+                {
+                    foreach (var match in MatchBelow(directory, segments, index + 1, next))
+                    {
+                        yield return match;
+                    }
+                }
+            }
+        }
+
+        private void Extract(string archive)
+        {
+            var extracted = Directory.CreateTempSubdirectory("builder-add-").FullName;
+            _temporary.Add(extracted);
+            using (var tar = AddArchives.OpenDecompressed(archive))
+            {
+                // The same safe applier layers use: nothing in the archive can land outside the target.
+                LayerApplier.ApplyAsync(tar, extracted, new LayerApplyOptions(), CancellationToken.None).GetAwaiter().GetResult();
+            }
+            var tree = new DirectorySourceTree(extracted);
+            foreach (var below in tree.Walk("", null))
+            {
+                if (tree.Stat(below) is { } entry && (entry.IsDirectory || entry.IsSymlink || entry.IsRegularFile))
+                {
+                    AddEntry(entry, SourceTrees.Join(destinationRoot, below));
+                }
+            }
+        }
+
+        private void Add(LayerChange change)
+        {
+            if (!_changes.ContainsKey(change.Path))
+            {
+                _order.Add(change.Path);
+            }
+            _changes[change.Path] = change;
+        }
+
+        private void EnsureParents(string path)
         {
             var parent = Path.GetDirectoryName(path)?.Replace('\\', '/') ?? "";
-            if (parent.Length == 0 || changes.ContainsKey(parent))
+            if (parent.Length == 0 || _changes.ContainsKey(parent))
             {
                 return;
             }
             EnsureParents(parent);
             // An existing directory is written with its own metadata, so the layer's overlay form keeps it as it was.
-            Add(destination.Lookup("/" + parent) is { IsDirectory: true } existing
-                ? new LayerEntry(parent, LayerEntryType.Directory) { Mode = (UnixFileMode)existing.Permissions, UserId = existing.Uid, GroupId = existing.Gid }
-                : NewDirectory(parent, request));
+            Add(Existing(parent) ?? NewDirectory(parent));
         }
 
-        void AddEntry(SourceEntry entry, string target, uint? forceMode = null)
+        private LayerEntry? Existing(string path) =>
+            destination.Lookup("/" + path) is { IsDirectory: true } existing
+                ? new LayerEntry(path, LayerEntryType.Directory) { Mode = (UnixFileMode)existing.Permissions, UserId = existing.Uid, GroupId = existing.Gid }
+                : null;
+
+        private void AddEntry(SourceEntry entry, string target, bool keepExisting = false)
         {
             EnsureParents(target);
-            read.Add(entry.Path);
             var (uid, gid) = request.Chown ?? (entry.Uid, entry.Gid);
-            var mode = (UnixFileMode)(forceMode ?? request.Chmod ?? entry.Permissions);
-            Add(entry switch
+            var mode = (UnixFileMode)(request.Chmod ?? entry.Permissions);
+            if (entry.IsDirectory)
             {
-                { IsDirectory: true } => new LayerEntry(target, LayerEntryType.Directory) { Mode = mode, UserId = uid, GroupId = gid, ModificationTime = entry.ModificationTime },
-                { IsSymlink: true } => new LayerEntry(target, LayerEntryType.Symlink)
+                // The destination directory itself, when it exists (in the stage, or made earlier by this copy), keeps its
+                // metadata; directories below it take the source's, as BuildKit's copier overwrites them.
+                if (keepExisting && _changes.TryGetValue(target, out var made) && made is LayerEntry { Type: LayerEntryType.Directory })
+                {
+                    return;
+                }
+                Add((keepExisting ? Existing(target) : null) ?? new LayerEntry(target, LayerEntryType.Directory)
+                {
+                    Mode = mode, UserId = uid, GroupId = gid, ModificationTime = entry.ModificationTime,
+                });
+                return;
+            }
+            Add(entry.IsSymlink
+                ? new LayerEntry(target, LayerEntryType.Symlink)
                 {
                     Mode = (UnixFileMode)0b111_111_111, UserId = uid, GroupId = gid, LinkTarget = entry.LinkTarget, ModificationTime = entry.ModificationTime,
-                },
-                _ => new LayerEntry(target, LayerEntryType.RegularFile)
+                }
+                : new LayerEntry(target, LayerEntryType.RegularFile)
                 {
                     Mode = mode, UserId = uid, GroupId = gid, ModificationTime = entry.ModificationTime,
                     Size = new FileInfo(entry.HostPath).Length, Content = LayerContent.FromFile(entry.HostPath),
-                },
-            });
+                });
         }
 
-        foreach (var match in matches)
+        private LayerEntry NewDirectory(string path) => new(path, LayerEntryType.Directory)
         {
-            var entry = source.Stat(match) ?? throw new BuildException($"failed to compute cache key: \"/{match}\" not found: not found");
-            if (entry.IsDirectory)
-            {
-                if (destinationRoot.Length > 0)
-                {
-                    AddEntry(entry, destinationRoot, destination.Lookup("/" + destinationRoot) is { IsDirectory: true } existing ? existing.Permissions : null);
-                }
-                foreach (var below in source.Walk(match, request.Excludes))
-                {
-                    var relative = match.Length == 0 ? below : below[(match.Length + 1)..];
-                    var child = source.Stat(below);
-                    if (child is not null && (child.IsDirectory || child.IsSymlink || (child.Mode & 0xF000) == 0x8000))
-                    {
-                        AddEntry(child, Join(destinationRoot, relative));
-                    }
-                }
-                continue;
-            }
-            if (request.ExtractArchives && !entry.IsSymlink && ArchiveKind(entry.HostPath) is { } kind)
-            {
-                read.Add(entry.Path);
-                var extracted = Extract(entry.HostPath, kind);
-                temporary.Add(extracted);
-                foreach (var below in Directory.EnumerateFileSystemEntries(extracted, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-                {
-                    var relative = Path.GetRelativePath(extracted, below).Replace('\\', '/');
-                    if (LibC.LStat(below) is { } status)
-                    {
-                        var archived = new SourceEntry(relative, below, status.Mode, status.Uid, status.Gid,
-                            DateTimeOffset.FromUnixTimeSeconds(status.MtimeSeconds), (status.Mode & 0xF000) == 0xA000 ? LibC.ReadLink(below) : null);
-                        AddEntry(archived, Join(destinationRoot, relative));
-                    }
-                }
-                continue;
-            }
-            var name = Path.GetFileName(match);
-            AddEntry(entry, destinationIsDirectory ? Join(destinationRoot, name) : destinationRoot);
-        }
-        return new CopyPlan([.. order.Select(p => changes[p])], read, temporary);
-    }
-
-    private static LayerEntry NewDirectory(string path, CopyRequest request) => new(path, LayerEntryType.Directory)
-    {
-        Mode = (UnixFileMode)0b111_101_101,
-        UserId = request.Chown?.Uid ?? 0,
-        GroupId = request.Chown?.Gid ?? 0,
-    };
-
-    private static string Normalize(string absolute) => string.Join('/', absolute.Split('/', StringSplitOptions.RemoveEmptyEntries));
-
-    private static string Join(string directory, string name) => directory.Length == 0 ? name : $"{directory}/{name}";
-
-    private enum Archive
-    {
-        Tar,
-        Gzip,
-        Bzip2,
-        Xz,
-    }
-
-    // ADD recognises archives by content, not by name, as docker does.
-    private static Archive? ArchiveKind(string path)
-    {
-        using var file = File.OpenRead(path);
-        var head = new byte[512];
-        var read = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        return head switch
-        {
-            [0x1f, 0x8b, ..] => Archive.Gzip,
-            [(byte)'B', (byte)'Z', (byte)'h', ..] => Archive.Bzip2,
-            [0xfd, (byte)'7', (byte)'z', (byte)'X', (byte)'Z', 0x00, ..] => Archive.Xz,
-            _ when read >= 262 && head.AsSpan(257, 5).SequenceEqual("ustar"u8) => Archive.Tar,
-            _ => null,
+            Mode = (UnixFileMode)0b111_101_101,
+            UserId = request.Chown?.Uid ?? 0,
+            GroupId = request.Chown?.Gid ?? 0,
         };
-    }
-
-    private static string Extract(string archive, Archive kind)
-    {
-        if (kind == Archive.Xz)
-        {
-            throw new BuildException($"ADD {Path.GetFileName(archive)}: xz archives are not supported; use a gzip or bzip2 tar");
-        }
-        var target = Directory.CreateTempSubdirectory("builder-add-").FullName;
-        using var file = File.OpenRead(archive);
-        using Stream tar = kind switch
-        {
-            Archive.Gzip => new GZipStream(file, CompressionMode.Decompress),
-            Archive.Bzip2 => new BZip2InputStream(file),
-            _ => file,
-        };
-        // The same safe applier layers use: nothing in the archive can land outside the target.
-        LayerApplier.ApplyAsync(tar, target, new LayerApplyOptions(), CancellationToken.None).GetAwaiter().GetResult();
-        return target;
     }
 }

@@ -11,27 +11,194 @@ public sealed record SourceEntry(string Path, string HostPath, uint Mode, long U
 
     public bool IsSymlink => (Mode & 0xF000) == 0xA000;
 
+    public bool IsRegularFile => (Mode & 0xF000) == 0x8000;
+
     public uint Permissions => Mode & 0b111_111_111_111;
 }
 
-/// <summary>Where COPY sources come from: the build context, or another stage's or image's file system.</summary>
+/// <summary>
+/// Where COPY sources come from: the build context, or another stage's or image's file system. Paths are relative,
+/// "/" separated ("" is the root) and, once resolved, free of symlinks in their parents: every symlink is followed
+/// inside the tree (an absolute target starts again at the tree's root, ".." stops there), never on the host.
+/// </summary>
 public interface ICopySourceTree
 {
-    /// <summary>The paths a source pattern names (relative, "/" separated; "" is the root).</summary>
-    IReadOnlyList<string> Resolve(string pattern, DockerIgnoreMatcher? excludes);
-
+    /// <summary>The entry itself at a path whose parents are real directories (a symlink is not followed), or null.</summary>
     SourceEntry? Stat(string path);
 
-    /// <summary>Everything below a directory, parents before children.</summary>
-    IEnumerable<string> Walk(string directory, DockerIgnoreMatcher? excludes);
+    /// <summary>The names directly inside a real directory, in ordinal order.</summary>
+    IEnumerable<string> List(string directory);
+
+    /// <summary>Whether a path is left out of every copy (the context's .dockerignore); stages leave out nothing.</summary>
+    bool IsIgnored(string path);
+
+    /// <summary>Whether an ignored directory may still hold paths that are not ignored (a later <c>!pattern</c>).</summary>
+    bool MayIncludeUnder(string directory);
+
+    /// <summary>What a missing source is called in the error BuildKit gives.</summary>
+    string NotFound(string source, string cleaned);
+}
+
+/// <summary>Source matching and symlink resolution shared by every source tree.</summary>
+public static class SourceTrees
+{
+    private const int MaxSymlinks = 255;
+
+    /// <summary>
+    /// The paths a source pattern names: parents resolved through symlinks, the last component as matched (it may be
+    /// a symlink, which the copy follows). Wildcards match per segment (Go's filepath.Match). None is an error.
+    /// </summary>
+    public static IReadOnlyList<string> Match(this ICopySourceTree tree, string pattern, DockerIgnoreMatcher? excludes)
+    {
+        var segments = Clean(pattern);
+        var matches = new List<string> { "" };
+        for (var i = 0; i < segments.Count; i++)
+        {
+            var last = i == segments.Count - 1;
+            var next = new List<string>();
+            foreach (var parent in matches)
+            {
+                IEnumerable<string> candidates;
+                if (!GoGlob.HasWildcards(segments[i]))
+                {
+                    candidates = [Join(parent, segments[i])];
+                }
+                else
+                {
+                    var regex = GoGlob.Compile(segments[i]);
+                    candidates = tree.Stat(parent) is { IsDirectory: true } ? tree.List(parent).Where(n => regex.IsMatch(n)).Select(n => Join(parent, n)) : [];
+                }
+                foreach (var candidate in candidates)
+                {
+                    if (last)
+                    {
+                        if (tree.Stat(candidate) is not null)
+                        {
+                            next.Add(candidate);
+                        }
+                    }
+                    else if (tree.Follow(candidate) is { } real && tree.Stat(real) is { IsDirectory: true })
+                    {
+                        next.Add(real);
+                    }
+                }
+            }
+            matches = next;
+        }
+        matches = [.. matches.Where(m => m.Length == 0 || (!tree.IsIgnored(m) && !(excludes?.IsExcluded(m) ?? false)))];
+        return matches.Count > 0 ? matches : throw new BuildException(tree.NotFound(pattern, string.Join('/', segments)));
+    }
+
+    /// <summary>
+    /// The real path a path names once every symlink in it, the last one included, is followed inside the tree;
+    /// null when a parent is missing or the links loop.
+    /// </summary>
+    public static string? Follow(this ICopySourceTree tree, string path)
+    {
+        var pending = new LinkedList<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
+        var resolved = new List<string>();
+        var links = 0;
+        while (pending.First is { } node)
+        {
+            pending.RemoveFirst();
+            var part = node.Value;
+            if (part == ".")
+            {
+                continue;
+            }
+            if (part == "..")
+            {
+                if (resolved.Count > 0)
+                {
+                    resolved.RemoveAt(resolved.Count - 1);
+                }
+                continue;
+            }
+            var candidate = string.Join('/', [.. resolved, part]);
+            var entry = tree.Stat(candidate);
+            if (entry is { IsSymlink: true, LinkTarget: { } target })
+            {
+                if (++links > MaxSymlinks)
+                {
+                    return null;
+                }
+                if (target.StartsWith('/'))
+                {
+                    resolved.Clear();
+                }
+                foreach (var piece in target.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse())
+                {
+                    pending.AddFirst(piece);
+                }
+                continue;
+            }
+            if (entry is null && pending.Count > 0)
+            {
+                return null;
+            }
+            resolved.Add(part);
+        }
+        return string.Join('/', resolved);
+    }
+
+    /// <summary>
+    /// Everything below a real directory, parents before children, with the tree's ignore rules (.dockerignore, on
+    /// paths from the tree's root) and <paramref name="excludes"/> (COPY --exclude, on paths from the copied directory,
+    /// as BuildKit matches them against the source it copies) applied.
+    /// </summary>
+    public static IEnumerable<string> Walk(this ICopySourceTree tree, string directory, DockerIgnoreMatcher? excludes) =>
+        tree.Walk(directory, excludes, directory);
+
+    private static IEnumerable<string> Walk(this ICopySourceTree tree, string directory, DockerIgnoreMatcher? excludes, string copied)
+    {
+        foreach (var name in tree.List(directory))
+        {
+            var path = Join(directory, name);
+            var excluded = tree.IsIgnored(path) || (excludes?.IsExcluded(copied.Length == 0 ? path : path[(copied.Length + 1)..]) ?? false);
+            if (!excluded)
+            {
+                yield return path;
+            }
+            if (tree.Stat(path) is { IsDirectory: true } && (!excluded || tree.MayIncludeUnder(path)))
+            {
+                foreach (var below in tree.Walk(path, excludes, copied))
+                {
+                    yield return below;
+                }
+            }
+        }
+    }
+
+    /// <summary>A source path cleaned as BuildKit does (lexically, ".." never above the root), as segments.</summary>
+    public static List<string> Clean(string path)
+    {
+        var segments = new List<string>();
+        foreach (var part in path.Replace('\\', '/').Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part == ".")
+            {
+                continue;
+            }
+            if (part == "..")
+            {
+                if (segments.Count > 0)
+                {
+                    segments.RemoveAt(segments.Count - 1);
+                }
+                continue;
+            }
+            segments.Add(part);
+        }
+        return segments;
+    }
+
+    public static string Join(string directory, string name) => directory.Length == 0 ? name : $"{directory}/{name}";
 }
 
 /// <summary>The build context as a COPY source: files are copied as root unless --chown says otherwise.</summary>
 public sealed class ContextSourceTree(BuildContext context) : ICopySourceTree
 {
     public BuildContext Context { get; } = context;
-
-    public IReadOnlyList<string> Resolve(string pattern, DockerIgnoreMatcher? excludes) => Context.Resolve(pattern, excludes);
 
     public SourceEntry? Stat(string path)
     {
@@ -42,50 +209,22 @@ public sealed class ContextSourceTree(BuildContext context) : ICopySourceTree
             : null;
     }
 
-    public IEnumerable<string> Walk(string directory, DockerIgnoreMatcher? excludes) => Context.Walk(directory, excludes);
+    public IEnumerable<string> List(string directory) =>
+        Directory.EnumerateFileSystemEntries(directory.Length == 0 ? Context.Root : Path.Combine(Context.Root, directory))
+            .Select(p => Path.GetFileName(p)).Order(StringComparer.Ordinal);
+
+    public bool IsIgnored(string path) => Context.Ignore.IsExcluded(path);
+
+    public bool MayIncludeUnder(string directory) => Context.Ignore.MayIncludeUnder(directory);
+
+    public string NotFound(string source, string cleaned) => GoGlob.HasWildcards(source)
+        ? $"failed to compute cache key: no source files were specified (\"{source}\" matches nothing in the context)"
+        : $"failed to compute cache key: \"/{cleaned}\" not found: not found";
 }
 
 /// <summary>A stage's or image's file system as a COPY --from source: owners are kept.</summary>
 public sealed class ViewSourceTree(MergedView view) : ICopySourceTree
 {
-    public IReadOnlyList<string> Resolve(string pattern, DockerIgnoreMatcher? excludes)
-    {
-        var segments = pattern.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(s => s != ".").ToList();
-        var matches = new List<string> { "" };
-        foreach (var segment in segments)
-        {
-            var next = new List<string>();
-            foreach (var parent in matches)
-            {
-                if (segment == "..")
-                {
-                    next.Add(parent.Contains('/') ? parent[..parent.LastIndexOf('/')] : "");
-                    continue;
-                }
-                if (!GoGlob.HasWildcards(segment))
-                {
-                    var candidate = parent.Length == 0 ? segment : $"{parent}/{segment}";
-                    if (view.Lookup("/" + candidate) is not null)
-                    {
-                        next.Add(candidate);
-                    }
-                    continue;
-                }
-                if (view.Lookup("/" + parent) is not { IsDirectory: true })
-                {
-                    continue;
-                }
-                var regex = GoGlob.Compile(segment);
-                next.AddRange(view.List("/" + parent).Where(n => regex.IsMatch(n)).Select(n => parent.Length == 0 ? n : $"{parent}/{n}"));
-            }
-            matches = next;
-        }
-        matches = [.. matches.Where(m => m.Length == 0 || !(excludes?.IsExcluded(m) ?? false))];
-        return matches.Count > 0
-            ? matches
-            : throw new BuildException($"failed to compute cache key: \"/{string.Join('/', segments)}\" not found: not found");
-    }
-
     public SourceEntry? Stat(string path) =>
         view.Lookup("/" + path) is { } entry
             ? new SourceEntry(path, entry.HostPath, entry.Mode, entry.Uid, entry.Gid,
@@ -93,23 +232,36 @@ public sealed class ViewSourceTree(MergedView view) : ICopySourceTree
                 entry.IsSymlink ? LibC.ReadLink(entry.HostPath) : null)
             : null;
 
-    public IEnumerable<string> Walk(string directory, DockerIgnoreMatcher? excludes)
+    public IEnumerable<string> List(string directory) => view.List("/" + directory);
+
+    public bool IsIgnored(string path) => false;
+
+    public bool MayIncludeUnder(string directory) => false;
+
+    public string NotFound(string source, string cleaned) => $"failed to compute cache key: \"/{cleaned}\" not found: not found";
+}
+
+/// <summary>A directory the engine made (an extracted archive, a git checkout): owners and modes as on disk, nothing ignored.</summary>
+public sealed class DirectorySourceTree(string root) : ICopySourceTree
+{
+    public string Root { get; } = root;
+
+    public SourceEntry? Stat(string path)
     {
-        foreach (var name in view.List("/" + directory))
-        {
-            var path = directory.Length == 0 ? name : $"{directory}/{name}";
-            if (excludes?.IsExcluded(path) ?? false)
-            {
-                continue;
-            }
-            yield return path;
-            if (view.Lookup("/" + path) is { IsDirectory: true })
-            {
-                foreach (var below in Walk(path, excludes))
-                {
-                    yield return below;
-                }
-            }
-        }
+        var full = path.Length == 0 ? Root : Path.Combine(Root, path);
+        return LibC.LStat(full) is { } status
+            ? new SourceEntry(path, full, status.Mode, status.Uid, status.Gid, DateTimeOffset.FromUnixTimeSeconds(status.MtimeSeconds),
+                (status.Mode & 0xF000) == 0xA000 ? LibC.ReadLink(full) : null)
+            : null;
     }
+
+    public IEnumerable<string> List(string directory) =>
+        Directory.EnumerateFileSystemEntries(directory.Length == 0 ? Root : Path.Combine(Root, directory))
+            .Select(p => Path.GetFileName(p)).Order(StringComparer.Ordinal);
+
+    public bool IsIgnored(string path) => false;
+
+    public bool MayIncludeUnder(string directory) => false;
+
+    public string NotFound(string source, string cleaned) => $"failed to compute cache key: \"/{cleaned}\" not found: not found";
 }

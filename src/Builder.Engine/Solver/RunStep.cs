@@ -39,7 +39,8 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
             + string.Join(' ', args) + " # buildkit";
         var key = CacheKey.Of(stage.Key, "RUN", string.Join('\0', args), string.Join('\0', env), config.User ?? "", stage.WorkingDirectory,
             network.ToString(), string.Join('\0', run.Mounts));
-        if (!session.Request.NoCache && await session.Cache.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } hit)
+        // A record without a layer comes from a build before empty RUN layers: it is run again.
+        if (!session.Request.NoCache && await session.Cache.GetAsync(key, cancellationToken).ConfigureAwait(false) is { Layer: not null } hit)
         {
             session.Progress.Report(new VertexCached(vertex, DateTimeOffset.UtcNow));
             stage.Commit(key, hit.Layer, hit.DiffId, createdBy);
@@ -80,9 +81,11 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
                 session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, message));
                 throw new BuildException($"{session.FileName}:{run.Span.Start.Line}: RUN failed: {message}" + tail.Format());
             }
-            var layer = await session.Snapshotter.CommitDiffAsync(snapshot, session.Store, session.LayerOptions, cancellationToken).ConfigureAwait(false);
-            await session.Cache.PutAsync(key, new CacheRecord(layer?.Compressed, layer?.DiffId), cancellationToken).ConfigureAwait(false);
-            stage.Commit(key, layer?.Compressed, layer?.DiffId, createdBy);
+            // A RUN that changed nothing still adds a layer, an empty one, as BuildKit's exec ops do.
+            var layer = await session.Snapshotter.CommitDiffAsync(snapshot, session.Store, session.LayerOptions, cancellationToken).ConfigureAwait(false)
+                ?? await session.WriteLayerAsync([], null, cancellationToken).ConfigureAwait(false);
+            await session.Cache.PutAsync(key, new CacheRecord(layer.Compressed, layer.DiffId), cancellationToken).ConfigureAwait(false);
+            stage.Commit(key, layer.Compressed, layer.DiffId, createdBy);
         }
         finally
         {

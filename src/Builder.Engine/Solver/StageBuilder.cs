@@ -5,6 +5,7 @@ using Builder.Dockerfile.Binding;
 using Builder.Dockerfile.Graph;
 using Builder.Dockerfile.Shell;
 using Builder.Dockerfile.Syntax;
+using Builder.Engine.Context;
 using Builder.Engine.Semantics;
 using Builder.Oci;
 using Builder.Oci.Images;
@@ -229,10 +230,12 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
                 await new RunStep(session, this, run).ExecuteAsync(cancellationToken).ConfigureAwait(false);
                 break;
             case CopyInstruction copy:
-                await CopyAsync(copy, copy.Sources, copy.InlineSources, copy.Destination, copy.From, copy.Chown, copy.Chmod, copy.Excludes, extract: false, cancellationToken).ConfigureAwait(false);
+                await CopyAsync(copy, new CopyFlags(copy.From, copy.Chown, copy.Chmod, copy.Excludes, Extract: false, copy.Link, copy.Parents, KeepGitDirectory: false),
+                    copy.Sources, copy.InlineSources, copy.Destination, cancellationToken).ConfigureAwait(false);
                 break;
             case AddInstruction add:
-                await CopyAsync(add, add.Sources, add.InlineSources, add.Destination, null, add.Chown, add.Chmod, add.Excludes, extract: add.Unpack ?? true, cancellationToken).ConfigureAwait(false);
+                await CopyAsync(add, new CopyFlags(null, add.Chown, add.Chmod, add.Excludes, Extract: add.Unpack ?? true, add.Link, Parents: false, add.KeepGitDir),
+                    add.Sources, add.InlineSources, add.Destination, cancellationToken).ConfigureAwait(false);
                 break;
             default:
                 throw new BuildException($"{instruction.Name} is not supported here");
@@ -271,12 +274,13 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
         var path = Expand(workdir.Path);
         var absolute = NormalizeAbsolute(path.StartsWith('/') ? path : $"{WorkingDirectory.TrimEnd('/')}/{path}");
         _config = _config with { WorkingDir = absolute };
-        var view = await session.ViewAsync(_layers, cancellationToken).ConfigureAwait(false);
-        if (view.Lookup(absolute) is { IsDirectory: true } || absolute == "/")
+        // BuildKit makes every WORKDIR but "/" a mkdir -p of its own: a layer, empty when the directory exists.
+        if (absolute == "/")
         {
             History("WORKDIR " + absolute, emptyLayer: true);
             return;
         }
+        var view = await session.ViewAsync(_layers, cancellationToken).ConfigureAwait(false);
         var vertex = session.NextVertex();
         var clock = Stopwatch.StartNew();
         session.Progress.Report(new VertexStarted(vertex, DateTimeOffset.UtcNow, DisplayStep(workdir)));
@@ -288,15 +292,20 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
             session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
             return;
         }
-        var owner = string.IsNullOrEmpty(_config.User) ? (0L, 0L) : ResolveOwner(view, _config.User!);
+        // Symlinks on the way are followed in the stage's file system (WORKDIR /bin/x on a merged-/usr base is /usr/bin/x).
+        var real = new ViewSourceTree(view).Follow(absolute.TrimStart('/')) ?? absolute.TrimStart('/');
         var changes = new List<LayerChange>();
-        var current = "";
-        foreach (var part in absolute.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        if (view.Lookup("/" + real) is not { IsDirectory: true })
         {
-            current = current.Length == 0 ? part : $"{current}/{part}";
-            changes.Add(view.Lookup("/" + current) is { IsDirectory: true } existing
-                ? new LayerEntry(current, LayerEntryType.Directory) { Mode = (UnixFileMode)existing.Permissions, UserId = existing.Uid, GroupId = existing.Gid }
-                : new LayerEntry(current, LayerEntryType.Directory) { Mode = (UnixFileMode)0b111_101_101, UserId = owner.Item1, GroupId = owner.Item2, ModificationTime = Now });
+            var owner = string.IsNullOrEmpty(_config.User) ? (0L, 0L) : ResolveOwner(view, _config.User!);
+            var current = "";
+            foreach (var part in real.Split('/', StringSplitOptions.RemoveEmptyEntries))
+            {
+                current = current.Length == 0 ? part : $"{current}/{part}";
+                changes.Add(view.Lookup("/" + current) is { IsDirectory: true } existing
+                    ? new LayerEntry(current, LayerEntryType.Directory) { Mode = (UnixFileMode)existing.Permissions, UserId = existing.Uid, GroupId = existing.Gid }
+                    : new LayerEntry(current, LayerEntryType.Directory) { Mode = (UnixFileMode)0b111_101_101, UserId = owner.Item1, GroupId = owner.Item2, ModificationTime = Now });
+            }
         }
         var layer = await session.WriteLayerAsync(changes, null, cancellationToken).ConfigureAwait(false);
         await session.Cache.PutAsync(key, new CacheRecord(layer.Compressed, layer.DiffId), cancellationToken).ConfigureAwait(false);
@@ -304,9 +313,11 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
         session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
     }
 
-    private async Task CopyAsync(
-        Instruction instruction, IReadOnlyList<string> sources, IReadOnlyList<InlineSource> inline, string destinationWord, string? from,
-        string? chown, string? chmod, IReadOnlyList<string> excludes, bool extract, CancellationToken cancellationToken)
+    /// <summary>The flags of one COPY or ADD.</summary>
+    private sealed record CopyFlags(string? From, string? Chown, string? Chmod, IReadOnlyList<string> Excludes, bool Extract, bool Link, bool Parents, bool KeepGitDirectory);
+
+    private async Task CopyAsync(Instruction instruction, CopyFlags flags, IReadOnlyList<string> sources, IReadOnlyList<InlineSource> inline,
+        string destinationWord, CancellationToken cancellationToken)
     {
         var vertex = session.NextVertex();
         var clock = Stopwatch.StartNew();
@@ -319,101 +330,148 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
         {
             absolute = absolute.TrimEnd('/') + "/";
         }
-        var expandedSources = sources.SelectMany(s => _variables.ExpandWords(s, Env)).ToList();
-        var owner = chown is null ? ((long, long)?)null : ResolveOwner(view, Expand(chown));
-        uint? mode = chmod is null ? null
-            : uint.TryParse(chmod, NumberStyles.None, CultureInfo.InvariantCulture, out _) ? Convert.ToUInt32(chmod, 8)
-            : throw new BuildException($"invalid chmod parameter: {chmod}");
+        // Each source is one word after expansion, never split (BuildKit's single-word expansion for COPY and ADD).
+        var expandedSources = sources.Select(Expand).ToList();
+        // Names in --chown are looked up in this stage's /etc/passwd and /etc/group, with --link too.
+        var owner = flags.Chown is null ? ((long, long)?)null : ResolveOwner(view, Expand(flags.Chown));
+        uint? mode = flags.Chmod is null ? null
+            : uint.TryParse(flags.Chmod, NumberStyles.None, CultureInfo.InvariantCulture, out _) ? Convert.ToUInt32(flags.Chmod, 8)
+            : throw new BuildException($"invalid chmod parameter: {flags.Chmod}");
         var request = new CopyRequest(expandedSources, absolute)
         {
             Chown = owner,
             Chmod = mode,
-            Excludes = excludes.Count > 0 ? Builder.Dockerfile.Ignore.DockerIgnoreMatcher.Create(excludes) : null,
-            ExtractArchives = extract,
+            Excludes = flags.Excludes.Count > 0 ? Builder.Dockerfile.Ignore.DockerIgnoreMatcher.Create(flags.Excludes) : null,
+            ExtractArchives = flags.Extract,
+            Parents = flags.Parents,
         };
+        var createdBy = $"{instruction.Name} {instruction.Syntax.ArgumentText.Trim()} # buildkit";
+
+        // --link: the files are copied onto an empty directory, so the layer depends on its sources alone and is cached
+        // apart from the steps before it; the stage's own key still chains it after them.
+        Digest StepKey(CopyRequest r, string contentKey) =>
+            CacheKey.Of(flags.Link ? default : _key, instruction.Name, string.Join('\0', r.Sources), absolute, $"{r.Chown}", $"{r.Chmod}",
+                string.Join('\0', flags.Excludes), r.ExtractArchives.ToString(), flags.Link ? "link" : "", flags.Parents ? "parents" : "", contentKey);
 
         ICopySourceTree tree;
         string sourceKey;
-        string? inlineDirectory = null;
+        var temporary = new List<string>();
+        var gitSources = instruction is AddInstruction ? expandedSources.Select(s => GitReference.TryParse(s, out var g) ? g : null).ToList() : [];
         var urls = instruction is AddInstruction ? expandedSources.Where(IsUrl).ToList() : [];
-        if (urls.Count > 0)
-        {
-            if (urls.Count != expandedSources.Count)
-            {
-                throw new BuildException("ADD: mixing URLs and local sources in one instruction is not supported; use two ADD instructions");
-            }
-            // Remote files: downloaded (and checked against --checksum), mode 0600 unless --chmod, never extracted.
-            inlineDirectory = Directory.CreateTempSubdirectory("builder-add-url-").FullName;
-            var names = new List<string>();
-            foreach (var url in urls)
-            {
-                names.Add(await DownloadAsync(url, inlineDirectory, instruction is AddInstruction { Checksum: { } sum } ? Expand(sum) : null, cancellationToken).ConfigureAwait(false));
-            }
-            var downloads = Context.BuildContext.Open(inlineDirectory, null, null);
-            tree = new ContextSourceTree(downloads);
-            request = request with { Sources = names, Chmod = request.Chmod ?? 0b110_000_000, ExtractArchives = false };
-            sourceKey = downloads.Hash(names);
-        }
-        else if (expandedSources.Any(s => s.StartsWith("git@", StringComparison.Ordinal) || s.EndsWith(".git", StringComparison.Ordinal)))
-        {
-            throw new BuildException("ADD of git repositories is not supported yet; clone in a RUN step or COPY a checkout");
-        }
-        else if (inline.Count > 0)
-        {
-            // Heredoc sources: written to a directory of their own and copied from there.
-            inlineDirectory = Directory.CreateTempSubdirectory("builder-heredoc-").FullName;
-            foreach (var file in inline)
-            {
-                await File.WriteAllTextAsync(Path.Combine(inlineDirectory, file.Name), file.Expand ? Expand(file.Content) : file.Content, cancellationToken).ConfigureAwait(false);
-            }
-            tree = new ContextSourceTree(Context.BuildContext.Open(inlineDirectory, null, null));
-            request = request with { Sources = [.. inline.Select(i => i.Name)] };
-            sourceKey = string.Join('\n', inline.Select(i => i.Name + "\0" + i.Content));
-        }
-        else if (from is null)
-        {
-            tree = new ContextSourceTree(session.Context);
-            sourceKey = "";
-        }
-        else if (graph.Stages.FirstOrDefault(s => s.Stage.Index == ResolveStageIndex(from)) is { } stage)
-        {
-            var built = await session.Stages[stage.Stage.Index].ConfigureAwait(false);
-            tree = new ViewSourceTree(await session.ViewAsync(built.Layers, cancellationToken).ConfigureAwait(false));
-            sourceKey = built.CacheKey.ToString();
-        }
-        else
-        {
-            var image = await session.ResolveImageAsync(Expand(from), null, vertex, cancellationToken).ConfigureAwait(false);
-            tree = new ViewSourceTree(await session.ViewAsync(image.Layers, cancellationToken).ConfigureAwait(false));
-            sourceKey = image.Descriptor.Digest.ToString();
-        }
-
         try
         {
-            using var plan = CopyPlanner.Plan(request, tree, view);
-            var contentKey = tree is ContextSourceTree context && inlineDirectory is null ? context.Context.Hash(plan.ReadPaths) : sourceKey;
-            var createdBy = $"{instruction.Name} {instruction.Syntax.ArgumentText.Trim()} # buildkit";
-            var key = CacheKey.Of(_key, instruction.Name, string.Join('\0', request.Sources), absolute, $"{owner}", $"{mode}", string.Join('\0', excludes), extract.ToString(), contentKey);
-            if (!session.Request.NoCache && await session.Cache.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } hit)
+            if (gitSources.Any(g => g is not null))
             {
-                session.Progress.Report(new VertexCached(vertex, DateTimeOffset.UtcNow));
-                Commit(key, hit.Layer, hit.DiffId, createdBy);
+                if (gitSources.Count != 1)
+                {
+                    throw new BuildException("ADD: a git repository must be the only source of its ADD");
+                }
+                var git = gitSources[0]!;
+                var commit = await GitSource.ResolveCommitAsync(git, cancellationToken).ConfigureAwait(false);
+                if (instruction is AddInstruction { Checksum: { } checksum } && !commit.StartsWith(Expand(checksum), StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new BuildException($"ADD {git.Remote}: the commit is {commit}, --checksum expects {Expand(checksum)}");
+                }
+                // The checkout is ours: files are root's unless --chown says otherwise, as BuildKit's git source gives them.
+                request = request with { Sources = [git.Subdirectory ?? ""], ExtractArchives = false, Chown = request.Chown ?? (0, 0) };
+                sourceKey = $"git\0{git.Remote}\0{commit}\0{git.Subdirectory}\0{flags.KeepGitDirectory}";
+                if (await CachedAsync(StepKey(request, sourceKey), vertex, createdBy, flags.Link, cancellationToken).ConfigureAwait(false))
+                {
+                    session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
+                    return;
+                }
+                var checkout = Directory.CreateTempSubdirectory("builder-add-git-").FullName;
+                temporary.Add(checkout);
+                await GitSource.CheckoutAsync(git, commit, Path.Combine(checkout, "repo"), flags.KeepGitDirectory, cancellationToken).ConfigureAwait(false);
+                tree = new DirectorySourceTree(Path.Combine(checkout, "repo"));
+                if (git.Subdirectory is { } subdirectory && (tree.Follow(subdirectory) is not { } real || tree.Stat(real) is not { IsDirectory: true }))
+                {
+                    throw new BuildException($"ADD {git.Remote}: the checkout has no directory {subdirectory}");
+                }
+            }
+            else if (urls.Count > 0)
+            {
+                if (urls.Count != expandedSources.Count)
+                {
+                    throw new BuildException("ADD: mixing URLs and local sources in one instruction is not supported; use two ADD instructions");
+                }
+                // Remote files: downloaded (and checked against --checksum), mode 0600 unless --chmod, never extracted.
+                var downloadDirectory = Directory.CreateTempSubdirectory("builder-add-url-").FullName;
+                temporary.Add(downloadDirectory);
+                var names = new List<string>();
+                foreach (var url in urls)
+                {
+                    names.Add(await DownloadAsync(url, downloadDirectory, instruction is AddInstruction { Checksum: { } sum } ? Expand(sum) : null, cancellationToken).ConfigureAwait(false));
+                }
+                var downloads = BuildContext.Open(downloadDirectory, null, null);
+                tree = new ContextSourceTree(downloads);
+                request = request with { Sources = names, Chmod = request.Chmod ?? 0b110_000_000, ExtractArchives = false };
+                sourceKey = downloads.Hash(names);
+            }
+            else if (inline.Count > 0)
+            {
+                // Heredoc sources: written to a directory of their own and copied from there.
+                var inlineDirectory = Directory.CreateTempSubdirectory("builder-heredoc-").FullName;
+                temporary.Add(inlineDirectory);
+                foreach (var file in inline)
+                {
+                    var written = Path.Combine(inlineDirectory, file.Name);
+                    await File.WriteAllTextAsync(written, file.Expand ? Expand(file.Content) : file.Content, cancellationToken).ConfigureAwait(false);
+                    // 0644 whatever the builder's umask, as BuildKit writes heredoc files.
+                    File.SetUnixFileMode(written, (UnixFileMode)0b110_100_100);
+                }
+                tree = new ContextSourceTree(BuildContext.Open(inlineDirectory, null, null));
+                request = request with { Sources = [.. inline.Select(i => i.Name)] };
+                sourceKey = string.Join('\n', inline.Select(i => i.Name + "\0" + i.Content));
+            }
+            else if (flags.From is null)
+            {
+                tree = new ContextSourceTree(session.Context);
+                sourceKey = "";
+            }
+            else if (graph.Stages.FirstOrDefault(s => s.Stage.Index == ResolveStageIndex(flags.From)) is { } stage)
+            {
+                var built = await session.Stages[stage.Stage.Index].ConfigureAwait(false);
+                tree = new ViewSourceTree(await session.ViewAsync(built.Layers, cancellationToken).ConfigureAwait(false));
+                sourceKey = built.CacheKey.ToString();
             }
             else
             {
+                var image = await session.ResolveImageAsync(Expand(flags.From), null, vertex, cancellationToken).ConfigureAwait(false);
+                tree = new ViewSourceTree(await session.ViewAsync(image.Layers, cancellationToken).ConfigureAwait(false));
+                sourceKey = image.Descriptor.Digest.ToString();
+            }
+
+            using var plan = CopyPlanner.Plan(request, tree, flags.Link ? MergedView.Empty : view);
+            var fromContext = tree is ContextSourceTree context && context.Context == session.Context;
+            var key = StepKey(request, fromContext ? session.Context.Hash(plan.ReadPaths) : sourceKey);
+            if (!await CachedAsync(key, vertex, createdBy, flags.Link, cancellationToken).ConfigureAwait(false))
+            {
                 var layer = await session.WriteLayerAsync(plan.Changes, key, cancellationToken).ConfigureAwait(false);
                 await session.Cache.PutAsync(key, new CacheRecord(layer.Compressed, layer.DiffId), cancellationToken).ConfigureAwait(false);
-                Commit(key, layer.Compressed, layer.DiffId, createdBy);
+                Commit(flags.Link ? CacheKey.Of(_key, "link", key.ToString()) : key, layer.Compressed, layer.DiffId, createdBy);
             }
         }
         finally
         {
-            if (inlineDirectory is not null)
+            foreach (var directory in temporary.Where(Directory.Exists))
             {
-                Directory.Delete(inlineDirectory, recursive: true);
+                Directory.Delete(directory, recursive: true);
             }
         }
         session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
+    }
+
+    /// <summary>A cache hit for a COPY/ADD layer is committed here; a --link layer's key is chained after the stage's.</summary>
+    private async Task<bool> CachedAsync(Digest key, int vertex, string createdBy, bool link, CancellationToken cancellationToken)
+    {
+        if (session.Request.NoCache || await session.Cache.GetAsync(key, cancellationToken).ConfigureAwait(false) is not { } hit)
+        {
+            return false;
+        }
+        session.Progress.Report(new VertexCached(vertex, DateTimeOffset.UtcNow));
+        Commit(link ? CacheKey.Of(_key, "link", key.ToString()) : key, hit.Layer, hit.DiffId, createdBy);
+        return true;
     }
 
     private static bool IsUrl(string source) =>
@@ -482,9 +540,10 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
         try
         {
             var resolved = UserResolver.Resolve(user, view.ReadText("/etc/passwd"), view.ReadText("/etc/group"));
-            // Docker: "a username without groupname or a UID without GID will use the same numeric UID as the GID".
-            var gid = user.Contains(':') ? resolved.Gid : resolved.Uid;
-            return (resolved.Uid, gid);
+            // BuildKit: a user name without a group takes the user's primary group from /etc/passwd; a uid without a
+            // gid uses the same number as the gid.
+            var numericUser = !user.Contains(':') && uint.TryParse(user, NumberStyles.None, CultureInfo.InvariantCulture, out _);
+            return (resolved.Uid, numericUser ? resolved.Uid : resolved.Gid);
         }
         catch (SandboxException e)
         {

@@ -102,14 +102,22 @@ public sealed class LayerCache(string root)
         {
             return;
         }
-        // Read-only directories (overlay's work/work is 000) must be made writable before their children go.
-        foreach (var sub in Directory.EnumerateDirectories(directory, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+        MakeWritable(directory);
+        Directory.Delete(directory, recursive: true);
+    }
+
+    // Read-only directories (overlay's work/work is 000) must be made writable before their children go. Walked by
+    // hand, one level at a time: the enumerator's own recursion descends into symlinked directories, and a step's
+    // `ln -s /tmp /var/tmp` would then chmod the host's directories.
+    private static void MakeWritable(string directory)
+    {
+        foreach (var sub in Directory.EnumerateDirectories(directory, "*", new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0 }))
         {
-            if (new DirectoryInfo(sub).LinkTarget is null)
+            if (LibC.LStat(sub) is { IsDirectory: true })
             {
                 File.SetUnixFileMode(sub, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                MakeWritable(sub);
             }
         }
-        Directory.Delete(directory, recursive: true);
     }
 }

@@ -37,6 +37,9 @@ public sealed class OverlaySnapshotter(string root, LayerCache layers) : ISnapsh
             lowers.Add(empty);
         }
         lowers.Reverse(); // overlayfs lists the top layer first
+        // The same layer twice (two RUNs that changed nothing, two identical COPYs) is one directory, and overlayfs refuses a
+        // lowerdir listed twice (ELOOP). The topmost copy already shadows everything the lower one shows: keep only it.
+        lowers = [.. lowers.Distinct(StringComparer.Ordinal)];
         var directory = Path.Combine(Root, "snapshots", Guid.NewGuid().ToString("N"));
         var upper = Path.Combine(directory, "upper");
         var work = Path.Combine(directory, "work");
