@@ -5,8 +5,8 @@ namespace Builder.Cli;
 
 public static class Program
 {
-    // Verbs that run steps in the sandbox need to be root of a user namespace.
-    private static readonly HashSet<string> SandboxVerbs = ["build", "run"];
+    // Verbs that run steps in the sandbox, or delete what steps made (files of subordinate ids), need to be root of a user namespace.
+    private static readonly HashSet<string> SandboxVerbs = ["build", "run", "prune"];
 
     public static int Main(string[] args)
     {

@@ -52,6 +52,24 @@ public sealed class BuildTests
     }
 
     [Fact]
+    public async Task Prune_removes_the_blobs_and_extracted_layers_of_a_removed_image_and_keeps_the_base()
+    {
+        using var temp = new TempDirectory();
+        var (builder, context) = await BusyboxContextAsync(temp, "FROM busybox\nRUN echo one > /one\nRUN echo two > /two\n");
+        (await builder.RunAsync("build", "-t", "app", context)).EnsureSuccess("builder build");
+        var extracted = temp.Combine("store", "sandbox", "layers");
+        var before = Directory.GetDirectories(extracted).Length;
+        (await builder.RunAsync("rmi", "app")).EnsureSuccess("rmi");
+
+        var prune = await builder.RunAsync("prune");
+
+        prune.EnsureSuccess("prune");
+        Assert.Contains("2 extracted layers", prune.Out);
+        Assert.Equal(before - 2, Directory.GetDirectories(extracted).Length);
+        (await builder.RunAsync("build", "-t", "again", context)).EnsureSuccess("a build after prune");
+    }
+
+    [Fact]
     public async Task Two_builds_with_SOURCE_DATE_EPOCH_in_different_directories_give_the_same_digest()
     {
         var digests = new List<string>();
@@ -220,5 +238,10 @@ public sealed class BuildTests
         Assert.Equal(0, (int)fs["/usr/games/cowsay"]!["uid"]!);
         // Ids other than root survive too: apt's sandbox user (_apt, uid 42) owns what the step gave it.
         Assert.Equal(42, (int)fs["/srv/owned"]!["uid"]!);
+        // The user can delete what the step made (files of subordinate ids): prune works in the same namespace.
+        (await builder.RunAsync("rmi", "debian:minbase")).EnsureSuccess("rmi"); // the build went to --output only
+        var prune = await builder.RunAsync("prune");
+        prune.EnsureSuccess("prune as " + user);
+        Assert.Empty(Directory.GetDirectories(Path.Combine(builder.Root, "sandbox", "layers")));
     }
 }

@@ -192,7 +192,10 @@ internal static class ImageCommands
             // The build cache goes too (as docker builder prune does); its layers then go with the other unnamed blobs.
             var records = new Engine.Solver.BuildCache(Path.Combine(images.Store.Root, "cache", "steps"), images.Store).Clear();
             var pruned = await images.Store.PruneAsync(new PruneOptions(), cancellationToken);
-            io.Out.WriteLine($"Deleted {records} build cache records and {pruned.RemovedBlobs.Count} blobs, reclaimed {LocalImages.HumanSize(pruned.BytesFreed)}");
+            // Extracted copies of layers no image has any more (overlay lowers) go too.
+            var extracted = new Sandbox.Snapshots.LayerCache(Path.Combine(images.Store.Root, "sandbox", "layers"))
+                .Prune(await images.Store.LayerDiffIdsAsync(cancellationToken));
+            io.Out.WriteLine($"Deleted {records} build cache records, {pruned.RemovedBlobs.Count} blobs and {extracted} extracted layers, reclaimed {LocalImages.HumanSize(pruned.BytesFreed)}");
             return ExitCodes.Ok;
         });
         return command;

@@ -288,6 +288,37 @@ public sealed class OciLayoutStore : IContentProvider, IContentIngester, ITagSto
         return reachable;
     }
 
+    /// <summary>
+    /// The diffIDs of every layer of the images index.json names (indexes followed to the manifests held here):
+    /// what extracted copies of layers are still good for.
+    /// </summary>
+    public async Task<IReadOnlySet<Digest>> LayerDiffIdsAsync(CancellationToken cancellationToken)
+    {
+        var diffIds = new HashSet<Digest>();
+        var pending = new Stack<Descriptor>((await ReadLayoutIndexAsync(cancellationToken).ConfigureAwait(false)).Manifests);
+        while (pending.TryPop(out var descriptor))
+        {
+            if (!await ExistsAsync(descriptor.Digest, cancellationToken).ConfigureAwait(false))
+            {
+                continue;
+            }
+            if (MediaTypes.IsIndex(descriptor.MediaType))
+            {
+                foreach (var child in (await this.ReadIndexAsync(descriptor, cancellationToken).ConfigureAwait(false)).Value.Manifests)
+                {
+                    pending.Push(child);
+                }
+            }
+            else if (MediaTypes.IsManifest(descriptor.MediaType)
+                && (await this.ReadManifestAsync(descriptor, cancellationToken).ConfigureAwait(false)).Value.Config is { MediaType: MediaTypes.OciConfig or MediaTypes.DockerConfig } config
+                && await ExistsAsync(config.Digest, cancellationToken).ConfigureAwait(false))
+            {
+                diffIds.UnionWith((await this.ReadConfigAsync(config, cancellationToken).ConfigureAwait(false)).Value.RootFs.DiffIds);
+            }
+        }
+        return diffIds;
+    }
+
     /// <summary>The digest a stored manifest names as its <c>subject</c>; null when it has none or is not here.</summary>
     private async Task<Digest?> SubjectOfAsync(Descriptor manifest, CancellationToken cancellationToken)
     {

@@ -40,6 +40,30 @@ public sealed class LayerCache(string root)
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Deletes the extracted layers not in <paramref name="keep"/> (no image uses them any more) and what an
+    /// interrupted extraction left behind; returns how many directories went.
+    /// </summary>
+    public int Prune(IReadOnlySet<Digest> keep)
+    {
+        if (!Directory.Exists(Root))
+        {
+            return 0;
+        }
+        var removed = 0;
+        foreach (var directory in Directory.EnumerateDirectories(Root))
+        {
+            var name = Path.GetFileName(directory);
+            var isLayer = Digest.TryParse("sha256:" + name, out var diffId);
+            if ((isLayer && !keep.Contains(diffId)) || (!isLayer && name.EndsWith(".tmp", StringComparison.Ordinal)))
+            {
+                DeleteTree(directory);
+                removed++;
+            }
+        }
+        return removed;
+    }
+
     /// <summary>Whether the layer is extracted here already.</summary>
     public bool Contains(Digest diffId) => Directory.Exists(Path.Combine(Root, diffId.Hex));
 
