@@ -87,8 +87,10 @@ public static class RuntimeSpec
             {
                 OverlaySnapshotMount overlay => Mount("/", "overlay", "overlay",
                     [$"lowerdir={string.Join(':', overlay.LowerDirectories)}", $"upperdir={overlay.UpperDirectory}", $"workdir={overlay.WorkDirectory}",
-                        // In a user namespace overlayfs may only use user.* xattrs (kernel >= 5.11).
-                        .. Snapshots.UserNamespace.IsNested ? new[] { "userxattr" } : []]),
+                        // In a user namespace overlayfs may only use user.* xattrs (kernel >= 5.11), which also rules
+                        // out redirects and metacopy. Elsewhere say so: the upper must hold whole files and real
+                        // directories to be read back as a layer (and kept as a lower), whatever the kernel's defaults.
+                        .. Snapshots.UserNamespace.IsNested ? new[] { "userxattr" } : ["redirect_dir=off", "metacopy=off"]]),
                 DirectorySnapshotMount directory => Mount("/", "bind", directory.Directory, "rbind", "rw"),
                 _ => throw new ArgumentException($"unknown snapshot mount {root.GetType().Name}", nameof(root)),
             },
