@@ -3,10 +3,10 @@ using System.Security.Cryptography;
 namespace Builder.Oci;
 
 /// <summary>
-/// A write-only stream that hashes and counts what passes through to <c>inner</c>. Its owner keeps <c>inner</c>
-/// and the hash: disposing this stream closes neither, so it cannot end a blob early.
+/// A write-only stream that hashes (unless <c>hash</c> is null) and counts what passes through to <c>inner</c>. Its
+/// owner keeps <c>inner</c> and the hash: disposing this stream closes neither, so it cannot end a blob early.
 /// </summary>
-internal sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : WriteOnlyStream
+internal sealed class HashingWriteStream(Stream inner, IncrementalHash? hash) : WriteOnlyStream
 {
     private bool _discard;
 
@@ -20,7 +20,7 @@ internal sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : W
             return;
         }
         inner.Write(buffer);
-        hash.AppendData(buffer);
+        hash?.AppendData(buffer);
         Written += buffer.Length;
     }
 
@@ -31,7 +31,7 @@ internal sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : W
             return;
         }
         await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-        hash.AppendData(buffer.Span);
+        hash?.AppendData(buffer.Span);
         Written += buffer.Length;
     }
 

@@ -54,7 +54,8 @@ internal sealed class LayerOutput : IAsyncDisposable
     private readonly LayerCompression _compression;
     private readonly int _level;
     private readonly int _parallelism;
-    private readonly IncrementalHash _digest = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    // A plain layer's blob digest is its diffID: hashed once, not twice.
+    private readonly IncrementalHash? _digest;
     private readonly HashingWriteStream _output;
     private ZstdSharp.CompressionStream? _zstd;
     private readonly IncrementalHash _diffId = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -68,6 +69,7 @@ internal sealed class LayerOutput : IAsyncDisposable
     {
         _compression = compression;
         _parallelism = Math.Max(1, parallelism);
+        _digest = compression == LayerCompression.None ? null : IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         _output = new HashingWriteStream(destination, _digest);
         _level = level ?? (compression == LayerCompression.Zstd ? DefaultZstdLevel : DefaultGzipLevel);
         if (compression == LayerCompression.Gzip && _level is < 0 or > 9)
@@ -138,7 +140,7 @@ internal sealed class LayerOutput : IAsyncDisposable
         }
         await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
         var diffId = Digest.FromHash(Digest.Sha256, _diffId.GetHashAndReset());
-        var digest = _compression == LayerCompression.None ? diffId : Digest.FromHash(Digest.Sha256, _digest.GetHashAndReset());
+        var digest = _compression == LayerCompression.None ? diffId : Digest.FromHash(Digest.Sha256, _digest!.GetHashAndReset());
         return new LayerDescriptor(new Descriptor(MediaType, digest, _output.Length), diffId, _uncompressedSize);
     }
 
@@ -230,7 +232,7 @@ internal sealed class LayerOutput : IAsyncDisposable
         ArrayPool<byte>.Shared.Return(_chunk);
         _chunk = [];
         _diffId.Dispose();
-        _digest.Dispose();
+        _digest?.Dispose();
     }
 }
 
