@@ -1,12 +1,14 @@
 using System.Runtime.InteropServices;
+using Builder.Oci;
 
 namespace Builder.Engine.Semantics;
 
 /// <summary>
 /// Reads .xz data as its decompressed bytes through the system's liblzma (liblzma5, part of every Debian and Ubuntu
 /// base system, as docker's ADD uses xz), concatenated streams included. Disposing it disposes the input.
+/// liblzma is synchronous and CPU-bound and the input is a local file, so async reads complete at once (the base's).
 /// </summary>
-public sealed unsafe partial class XzDecoderStream : Stream
+public sealed unsafe partial class XzDecoderStream : ReadOnlyStream
 {
     private const string Library = "liblzma.so.5";
     private const int StreamStructSize = 136; // lzma_stream on 64-bit Linux; LZMA_STREAM_INIT is all zeros
@@ -48,18 +50,6 @@ public sealed unsafe partial class XzDecoderStream : Stream
 
     private ref nuint AvailOut => ref *(nuint*)(_stream + 32);
 
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -98,23 +88,6 @@ public sealed unsafe partial class XzDecoderStream : Stream
             }
         }
     }
-
-    // liblzma is synchronous and CPU-bound, and the input is a local file: reads complete at once.
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        cancellationToken.IsCancellationRequested ? ValueTask.FromCanceled<int>(cancellationToken) : ValueTask.FromResult(Read(buffer.Span));
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
