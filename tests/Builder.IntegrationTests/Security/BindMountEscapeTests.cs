@@ -31,6 +31,24 @@ public sealed class BindMountEscapeTests
     }
 
     [Fact]
+    public async Task Stage_link_to_tmp_mounted_rw_writes_into_the_stage_tmp_not_the_host_one()
+    {
+        using var build = await HostileBuild.StartAsync();
+        var missing = build.Canary.MissingPath("stage-tmp");
+        var name = Path.GetFileName(missing);
+
+        // Both the host and the stage have /tmp: the mount must be the stage's, and the write a throwaway.
+        var outcome = await build.BuildAsync($"""
+            FROM busybox AS evil
+            RUN ln -s /tmp /evil && echo stage > /tmp/mark
+            FROM busybox
+            RUN --mount=type=bind,from=evil,source=/evil,target=/m,rw mkdir /m/{name} && cat /m/mark > /seen
+            """);
+
+        Assert.Equal("stage\n", outcome.ReadImageFile("/seen"));
+    }
+
+    [Fact]
     public async Task Stage_link_to_a_host_directory_mounted_read_only_is_not_read()
     {
         using var build = await HostileBuild.StartAsync();
