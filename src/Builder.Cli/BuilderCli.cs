@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Text.RegularExpressions;
 using Builder.Cli.Commands;
 using Builder.Dockerfile.Binding;
 
@@ -22,14 +24,11 @@ public static class BuilderCli
         {
             root.Subcommands.Add(command);
         }
-        var result = root.Parse(args);
-        if (result.Errors.Count > 0)
+        var result = root.Parse(RunCommand.EndOptionsAtImage(root, args));
+        if (UsageError(result) is { } usage)
         {
-            foreach (var error in result.Errors)
-            {
-                io.Error.WriteLine($"error: {error.Message}");
-            }
-            io.Error.WriteLine($"Run 'builder {string.Join(' ', result.CommandResult.Command.Name)} --help' for usage.");
+            io.Error.WriteLine($"error: {usage}");
+            io.Error.WriteLine(HelpHint(result));
             return ExitCodes.Usage;
         }
         // SIGINT and SIGTERM cancel the verb, so a running step's container and mounts are cleaned up before exit.
@@ -49,6 +48,7 @@ public static class BuilderCli
         catch (UsageException e)
         {
             io.Error.WriteLine($"error: {e.Message}");
+            io.Error.WriteLine(HelpHint(result));
             return ExitCodes.Usage;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ImageNotFoundException
@@ -81,6 +81,44 @@ public static class BuilderCli
             cancel.Cancel();
         }
     }
+
+    /// <summary>
+    /// The one usage error to show, or null: an unknown option first (System.CommandLine takes "--bogus" for an
+    /// argument, and then complains about the real argument), an unknown verb, else the parser's first error on one line.
+    /// </summary>
+    private static string? UsageError(ParseResult result)
+    {
+        if (UnknownOption(result) is { } option)
+        {
+            return $"unrecognized option '{option}'";
+        }
+        if (result.Errors.Count == 0)
+        {
+            return null;
+        }
+        if (result.CommandResult.Command is RootCommand && result.UnmatchedTokens.FirstOrDefault() is { } verb)
+        {
+            return $"unknown command '{verb}'";
+        }
+        // Some messages list their choices on lines of their own.
+        return Regex.Replace(result.Errors[0].Message, @"\s*\n\s*", " ");
+    }
+
+    /// <summary>A word before any "--" that looks like an option but was taken as a command's argument (or left over).</summary>
+    private static string? UnknownOption(ParseResult result)
+    {
+        var end = result.Tokens.ToList().FindIndex(t => t.Type == TokenType.DoubleDash);
+        var beforeEnd = result.Tokens.Take(end < 0 ? result.Tokens.Count : end).ToHashSet(ReferenceEqualityComparer.Instance);
+        var arguments = new List<string>();
+        for (var command = result.CommandResult; command is not null; command = command.Parent as CommandResult)
+        {
+            arguments.AddRange(command.Children.OfType<ArgumentResult>().SelectMany(a => a.Tokens).Where(beforeEnd.Contains).Select(t => t.Value));
+        }
+        return arguments.Concat(end < 0 ? result.UnmatchedTokens : []).FirstOrDefault(t => t.Length > 1 && t.StartsWith('-'));
+    }
+
+    private static string HelpHint(ParseResult result) =>
+        result.CommandResult.Command is RootCommand ? "Run 'builder --help' for usage." : $"Run 'builder {result.CommandResult.Command.Name} --help' for usage.";
 }
 
 /// <summary>A command line that parses but asks for something impossible (a bad K=V, say): exit code 2.</summary>

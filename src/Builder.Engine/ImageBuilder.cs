@@ -7,6 +7,7 @@ using Builder.Engine.Solver;
 using Builder.Oci;
 using Builder.Oci.Content;
 using Builder.Oci.Images;
+using Builder.Oci.References;
 using Builder.Registry;
 using Builder.Sandbox;
 using Builder.Sandbox.Mounts;
@@ -25,6 +26,10 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
     {
         var contextDirectory = Path.GetFullPath(request.ContextDirectory);
         var dockerfilePath = Path.GetFullPath(request.DockerfilePath ?? Path.Combine(contextDirectory, "Dockerfile"));
+        if (Directory.Exists(dockerfilePath))
+        {
+            throw new BuildException($"failed to read dockerfile: read {dockerfilePath}: is a directory");
+        }
         if (!File.Exists(dockerfilePath))
         {
             throw new BuildException($"failed to read dockerfile: open {dockerfilePath}: no such file or directory");
@@ -41,6 +46,7 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
         var bound = Binder.Bind(syntax);
         var platformArgs = PlatformArgs(request.Platform);
         var graph = StageGraph.Build(bound, new StageGraphOptions(request.BuildArgs, request.Target, platformArgs));
+        CheckReferences(graph, fileName);
 
         var cacheRoot = Path.Combine(store.Root, "cache");
         var relativeDockerfile = Path.GetRelativePath(contextDirectory, dockerfilePath);
@@ -94,13 +100,44 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
             && !graph.GlobalArgs.ContainsKey(k) && !StageVariablesProxy(k)).Order(StringComparer.Ordinal).ToList();
         if (unused.Count > 0)
         {
-            progress.Report(new BuildWarning(DateTimeOffset.UtcNow, $"[Warning] One or more build-args [{string.Join(' ', unused)}] were not consumed"));
+            progress.Report(new BuildWarning(DateTimeOffset.UtcNow, $"[Warning] One or more build-args [{Dockerfile.Text.ShortList.Join(" ", unused)}] were not consumed"));
         }
         return new BuildResult(manifest.Descriptor, manifest.Value.Config.Digest, unused)
         {
             DockerfileDigest = Digest.Of(dockerfileBytes),
             ResolvedImages = [.. session.ResolvedImages.Values],
         };
+    }
+
+    /// <summary>
+    /// Base images, --from images and FROM --platform, once expanded, must parse before anything is built: a typo
+    /// is an error at its line, as BuildKit's "failed to parse stage name".
+    /// </summary>
+    private static void CheckReferences(StageGraph graph, string fileName)
+    {
+        foreach (var node in graph.Stages)
+        {
+            var from = node.Stage.From.Syntax;
+            if (node.Base is BaseImage { Reference: var image } && !ImageReference.TryParse(image, out _, out var error))
+            {
+                throw new DockerfileException(fileName, from.Arguments[0].Span, error);
+            }
+            try
+            {
+                _ = node.Platform is { } platform ? Platform.Parse(platform) : null;
+            }
+            catch (FormatException e)
+            {
+                throw new DockerfileException(fileName, from.Flags.LastOrDefault(f => f.Name == "platform")?.Span ?? from.Span, e.Message);
+            }
+            foreach (var source in node.Sources)
+            {
+                if (source.Image is { } other && !ImageReference.TryParse(other, out _, out var sourceError))
+                {
+                    throw new DockerfileException(fileName, source.Instruction.Span, sourceError);
+                }
+            }
+        }
     }
 
     private static bool StageVariablesProxy(string name) => Semantics.StageVariables.ProxyArgs.Contains(name);

@@ -147,7 +147,7 @@ internal static class BuildCommand
                         break;
                     case BuildOutputType.Local:
                         var files = await StoredImage.LoadAsync(images.Store, built.Manifest, null, cancellationToken);
-                        Directory.CreateDirectory(output.Destination!);
+                        await CliFiles.WriteAsync("--output", output.Destination!, () => Task.FromResult(Directory.CreateDirectory(output.Destination!)));
                         foreach (var layer in files.Layers)
                         {
                             await using var tar = await layer.OpenUncompressedAsync(cancellationToken);
@@ -178,11 +178,11 @@ internal static class BuildCommand
             }
             if (result.GetValue(iidFile) is { } iid)
             {
-                await File.WriteAllTextAsync(iid, built.ImageId.ToString(), cancellationToken);
+                await CliFiles.WriteAsync("--iidfile", iid, () => File.WriteAllTextAsync(iid, built.ImageId.ToString(), cancellationToken));
             }
             if (result.GetValue(metadataFile) is { } metadata)
             {
-                await File.WriteAllTextAsync(metadata, Metadata(built, names), cancellationToken);
+                await CliFiles.WriteAsync("--metadata-file", metadata, () => File.WriteAllTextAsync(metadata, Metadata(built, names), cancellationToken));
             }
             io.Out.WriteLine(built.ImageId);
             return ExitCodes.Ok;
@@ -255,7 +255,7 @@ internal static class BuildCommand
         var path = request.DockerfilePath ?? Path.Combine(request.ContextDirectory, "Dockerfile");
         var configPath = Lint.LintConfig.Find(request.ContextDirectory, Environment.GetEnvironmentVariable);
         var config = configPath is null ? Lint.LintConfig.Default : Lint.LintConfig.Parse(await File.ReadAllTextAsync(configPath, cancellationToken));
-        var findings = Lint.DockerfileLinter.Lint(await File.ReadAllTextAsync(path, cancellationToken), Path.GetFileName(path), config);
+        var findings = Lint.DockerfileLinter.Lint(CliFiles.ReadText(path), Path.GetFileName(path), config);
         foreach (var finding in findings)
         {
             progress.Report(new Engine.Solver.BuildWarning(DateTimeOffset.UtcNow,
@@ -269,15 +269,49 @@ internal static class BuildCommand
         return errors.Count == 0;
     }
 
+    /// <summary>buildx's --secret: <c>id=ID[,src=PATH|,env=VAR][,type=file|env]</c>, each field key=value.</summary>
     private static IReadOnlyDictionary<string, BuildSecret> ParseSecrets(IEnumerable<string> values)
     {
         var secrets = new Dictionary<string, BuildSecret>(StringComparer.Ordinal);
         foreach (var value in values)
         {
-            var fields = value.Split(',').Select(f => f.Split('=', 2)).ToDictionary(f => f[0], f => f.Length > 1 ? f[1] : "");
-            var id = fields.GetValueOrDefault("id") is { Length: > 0 } i ? i : throw new UsageException($"--secret {value}: id= is required");
-            var src = fields.GetValueOrDefault("src") ?? fields.GetValueOrDefault("source");
-            var env = fields.GetValueOrDefault("env");
+            string? id = null, src = null, env = null, type = null;
+            foreach (var field in value.Split(','))
+            {
+                var equals = field.IndexOf('=');
+                if (equals < 0)
+                {
+                    throw new UsageException($"--secret {value}: invalid field '{field}' must be a key=value pair");
+                }
+                var fieldValue = field[(equals + 1)..];
+                switch (field[..equals].ToLowerInvariant())
+                {
+                    case "id":
+                        id = fieldValue;
+                        break;
+                    case "src" or "source":
+                        src = fieldValue;
+                        break;
+                    case "env":
+                        env = fieldValue;
+                        break;
+                    case "type" when fieldValue is "file" or "env":
+                        type = fieldValue;
+                        break;
+                    case "type":
+                        throw new UsageException($"--secret {value}: unsupported secret type '{fieldValue}'");
+                    default:
+                        throw new UsageException($"--secret {value}: unexpected key '{field[..equals]}' in '{field}'");
+                }
+            }
+            if (string.IsNullOrEmpty(id))
+            {
+                throw new UsageException($"--secret {value}: id= is required");
+            }
+            if (type == "env" && env is null)
+            {
+                (env, src) = (src, null);
+            }
             if (src is null && env is null)
             {
                 // docker's shorthand: --secret id=NAME reads the variable NAME.

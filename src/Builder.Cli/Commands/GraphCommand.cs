@@ -20,7 +20,7 @@ internal static class GraphCommand
         command.SetAction(result =>
         {
             var path = result.GetValue(file)!;
-            var syntax = DockerfileParser.Parse(File.ReadAllText(path.FullName), path.Name);
+            var syntax = DockerfileParser.Parse(CliFiles.ReadText(path.ToString()), path.Name);
             var graph = StageGraph.Build(Binder.Bind(syntax),
                 new StageGraphOptions(KeyValueArguments.Parse(result.GetValue(buildArgs), "--build-arg"), result.GetValue(target)));
             io.Out.Write(result.GetValue(format) == "dot" ? StageGraphRenderer.Dot(graph) : StageGraphRenderer.Mermaid(graph));

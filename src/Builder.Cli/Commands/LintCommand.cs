@@ -53,7 +53,7 @@ internal static class LintCommand
                 ? await LocalImages.OpenAsync(cancellationToken) : null;
             foreach (var path in paths)
             {
-                var text = await File.ReadAllTextAsync(path, cancellationToken);
+                var text = CliFiles.ReadText(path);
                 var ignoreFile = DockerIgnore.CandidateFiles(Path.GetFileName(path)).Select(c => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, c)).FirstOrDefault(File.Exists);
                 var patterns = ignoreFile is null ? null : DockerIgnore.ReadPatterns(await File.ReadAllTextAsync(ignoreFile, cancellationToken));
                 var inputs = new LintInputs(patterns, images is null ? null : image => BaseImagePlatform(images, image, cancellationToken), Oci.Platform.Host.ToString());

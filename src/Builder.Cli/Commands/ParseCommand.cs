@@ -20,7 +20,7 @@ internal static class ParseCommand
         command.SetAction(result =>
         {
             var path = result.GetValue(file)!;
-            var syntax = DockerfileParser.Parse(File.ReadAllText(path.FullName), path.Name);
+            var syntax = DockerfileParser.Parse(CliFiles.ReadText(path.ToString()), path.Name);
             foreach (var diagnostic in syntax.Diagnostics)
             {
                 var level = diagnostic.Severity == DiagnosticSeverity.Error ? "error" : "warning";

@@ -56,6 +56,35 @@ internal static class RunCommand
         return run;
     }
 
+    /// <summary>
+    /// docker run's rule: options end at the image; what follows is the container's command, "-la" and "--rm" included.
+    /// A "--" put after the image tells System.CommandLine so. Other command lines are returned as they are.
+    /// </summary>
+    internal static string[] EndOptionsAtImage(Command root, string[] args)
+    {
+        if (args is not ["run", ..] || root.Subcommands.FirstOrDefault(c => c.Name == "run") is not { } run)
+        {
+            return args;
+        }
+        var takesValue = run.Options.Where(o => o.ValueType != typeof(bool)).SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet();
+        for (var i = 1; i < args.Length; i++)
+        {
+            if (args[i] == "--")
+            {
+                return args;
+            }
+            if (!args[i].StartsWith('-'))
+            {
+                return i + 1 < args.Length ? [.. args[..(i + 1)], "--", .. args[(i + 1)..]] : args;
+            }
+            if (takesValue.Contains(args[i]))
+            {
+                i++; // its value, unless given as --option=value
+            }
+        }
+        return args;
+    }
+
     /// <summary>docker's rule: ENTRYPOINT + (the given command, else the image's Cmd); an --entrypoint drops the image's Cmd.</summary>
     internal static IReadOnlyList<string> Arguments(ContainerConfig config, string? entrypoint, IReadOnlyList<string> command)
     {

@@ -54,6 +54,20 @@ public static partial class Binder
         return new BoundDockerfile(syntax, globalArgs, stages.Select((s, i) => new Stage(i, s.From, s.Instructions)).ToList());
     }
 
+    /// <summary>A <c>--chmod</c> value: octal digits, at most 07777 (strconv.ParseUint(s, 8, 32) and BuildKit's bound).</summary>
+    public static bool TryParseChmod(string text, out uint mode)
+    {
+        mode = 0;
+        foreach (var c in text)
+        {
+            if (c is < '0' or > '7' || (mode = mode * 8 + (uint)(c - '0')) > 0xFFF)
+            {
+                return false;
+            }
+        }
+        return text.Length > 0;
+    }
+
     /// <summary>The closest instruction name to a misspelled one, when one is close enough.</summary>
     internal static string? Suggest(string word)
     {
@@ -110,13 +124,13 @@ public static partial class Binder
                 "LABEL" => new LabelInstruction(node, Pairs(node, args, "LABEL"), IsLegacyForm(node)),
                 "ARG" => BindArg(node, args),
                 "MAINTAINER" => new MaintainerInstruction(node, ExactlyOne(node, args)),
-                "EXPOSE" => new ExposeInstruction(node, AtLeastOne(node, args)),
+                "EXPOSE" => BindExpose(node, args),
                 "COPY" => BindCopy(node, args),
                 "ADD" => BindAdd(node, args),
                 "VOLUME" => BindVolume(node, args),
                 "USER" => new UserInstruction(node, ExactlyOne(node, args)),
                 "WORKDIR" => new WorkdirInstruction(node, ExactlyOne(node, args)),
-                "STOPSIGNAL" => new StopSignalInstruction(node, ExactlyOne(node, args)),
+                "STOPSIGNAL" => BindStopSignal(node, args),
                 "ONBUILD" => BindOnbuild(node),
                 "HEALTHCHECK" => BindHealthcheck(node, args),
                 _ => throw Error(node.KeywordSpan, $"unknown instruction: {node.Keyword}"
@@ -304,8 +318,8 @@ public static partial class Binder
                 ("from", FlagKind.String), ("chown", FlagKind.String), ("chmod", FlagKind.String), ("link", FlagKind.Bool),
                 ("parents", FlagKind.Bool), ("exclude", FlagKind.Strings));
             var (sources, inline, destination) = SourcesAndDestination(node, args);
-            return new CopyInstruction(node, sources, inline, destination, flags.String("from"), flags.String("chown"),
-                flags.String("chmod"), flags.Bool("link"), flags.Bool("parents"), flags.Strings("exclude"));
+            return new CopyInstruction(node, sources, inline, destination, flags.String("from"), NonEmpty(flags.String("chown")),
+                Chmod(node, flags), flags.Bool("link"), flags.Bool("parents"), Excludes(node, flags));
         }
 
         private AddInstruction BindAdd(InstructionSyntax node, List<string> args)
@@ -314,8 +328,66 @@ public static partial class Binder
                 ("chown", FlagKind.String), ("chmod", FlagKind.String), ("link", FlagKind.Bool), ("keep-git-dir", FlagKind.Bool),
                 ("checksum", FlagKind.String), ("unpack", FlagKind.Bool), ("exclude", FlagKind.Strings));
             var (sources, inline, destination) = SourcesAndDestination(node, args);
-            return new AddInstruction(node, sources, inline, destination, flags.String("chown"), flags.String("chmod"),
-                flags.Bool("link"), flags.Bool("keep-git-dir"), flags.String("checksum"), flags.OptionalBool("unpack"), flags.Strings("exclude"));
+            return new AddInstruction(node, sources, inline, destination, NonEmpty(flags.String("chown")), Chmod(node, flags),
+                flags.Bool("link"), flags.Bool("keep-git-dir"), flags.String("checksum"), flags.OptionalBool("unpack"), Excludes(node, flags));
+        }
+
+        // BuildKit treats --chown= and --chmod= with an empty value as not given.
+        private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+        /// <summary>--chmod is never expanded, so it is checked here, worded as BuildKit's.</summary>
+        private string? Chmod(InstructionSyntax node, FlagSet flags)
+        {
+            var text = NonEmpty(flags.String("chmod"));
+            return text is null || TryParseChmod(text, out _) ? text
+                : throw Error(FlagSpan(node, "chmod"), $"invalid chmod parameter: '{text}'. it should be octal string and between 0 and 07777");
+        }
+
+        /// <summary>--exclude patterns are never expanded either: a malformed one is an error at its flag.</summary>
+        private IReadOnlyList<string> Excludes(InstructionSyntax node, FlagSet flags)
+        {
+            foreach (var flag in node.Flags.Where(f => f.Name == "exclude"))
+            {
+                try
+                {
+                    Ignore.DockerIgnoreMatcher.Create([flag.Value ?? ""]);
+                }
+                catch (Ignore.DockerIgnoreException e)
+                {
+                    throw Error(flag.Span, $"--exclude: {e.Message}");
+                }
+            }
+            return flags.Strings("exclude");
+        }
+
+        // A word with variables, quotes or escapes is checked once expanded, when the stage is built.
+        private static bool IsLiteral(string word) => word.IndexOfAny(['$', '"', '\'', '\\', '`']) < 0;
+
+        private ExposeInstruction BindExpose(InstructionSyntax node, List<string> args)
+        {
+            AtLeastOne(node, args);
+            foreach (var word in node.Arguments.Where(w => IsLiteral(w.Value)))
+            {
+                try
+                {
+                    ExposedPorts.Parse(word.Value);
+                }
+                catch (FormatException e)
+                {
+                    throw Error(word.Span, e.Message);
+                }
+            }
+            return new ExposeInstruction(node, args);
+        }
+
+        private StopSignalInstruction BindStopSignal(InstructionSyntax node, List<string> args)
+        {
+            var signal = ExactlyOne(node, args);
+            if (IsLiteral(signal) && StopSignal.Error(signal) is { } error)
+            {
+                throw Error(node.Arguments[0].Span, error);
+            }
+            return new StopSignalInstruction(node, signal);
         }
 
         private VolumeInstruction BindVolume(InstructionSyntax node, List<string> args)
@@ -374,7 +446,10 @@ public static partial class Binder
             {
                 if (!int.TryParse(retriesText, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out retries))
                 {
-                    throw Error(FlagSpan(node, "retries"), $"strconv.ParseInt: parsing {GoText.Quote(retriesText)}: invalid syntax");
+                    // Go tells a number too big for 32 bits from one that is not a number.
+                    var digits = retriesText.StartsWith('-') || retriesText.StartsWith('+') ? retriesText[1..] : retriesText;
+                    var reason = digits.Length > 0 && digits.All(char.IsAsciiDigit) ? "value out of range" : "invalid syntax";
+                    throw Error(FlagSpan(node, "retries"), $"strconv.ParseInt: parsing {GoText.Quote(retriesText)}: {reason}");
                 }
                 if (retries < 0)
                 {

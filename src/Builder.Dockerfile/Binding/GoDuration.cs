@@ -51,7 +51,12 @@ internal static class GoDuration
                 "" => throw new FormatException($"time: missing unit in duration \"{text}\""),
                 _ => throw new FormatException($"time: unknown unit \"{unit}\" in duration \"{text}\""),
             };
-            ticks += decimal.Parse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture) * scale;
+            // Too many digits for a decimal is as out of range as too many hours (and neither may overflow).
+            if (!decimal.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value) || value > TimeSpan.MaxValue.Ticks / scale)
+            {
+                throw new FormatException($"time: invalid duration \"{text}\"");
+            }
+            ticks += value * scale;
         }
         if (ticks > TimeSpan.MaxValue.Ticks)
         {

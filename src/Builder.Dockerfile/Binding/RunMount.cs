@@ -189,7 +189,7 @@ public sealed record RunMount(
         var unit = digits.Length > 0 && char.IsLetter(digits[^1]) ? char.ToLowerInvariant(digits[^1]) : ' ';
         var number = unit == ' ' ? digits : digits[..^1];
         var scale = unit switch { ' ' => 1L, 'k' => 1L << 10, 'm' => 1L << 20, 'g' => 1L << 30, 't' => 1L << 40, _ => 0L };
-        if (scale == 0 || !decimal.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n))
+        if (scale == 0 || !decimal.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) || n > long.MaxValue / scale)
         {
             throw new FormatException($"invalid size: {Quote(value)}");
         }

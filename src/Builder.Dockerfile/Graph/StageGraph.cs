@@ -257,7 +257,7 @@ public sealed record StageGraph(
             }
             var stage = _dockerfile.Stages.LastOrDefault(s => NameIs(s, target));
             return stage?.Index ?? throw Error(null,
-                $"target stage \"{target}\" could not be found (stages: {string.Join(", ", _dockerfile.Stages.Select(s => s.DisplayName))})");
+                $"target stage \"{target}\" could not be found (stages: {Text.ShortList.Join(", ", _dockerfile.Stages.Select(s => s.DisplayName))})");
         }
 
         public void CheckCycles(IReadOnlyList<StageNode> stages)

@@ -47,7 +47,15 @@ public sealed class BuildContext
             var path = Path.Combine(root, candidate);
             if (File.Exists(path))
             {
-                ignore = DockerIgnore.Parse(File.ReadAllText(path));
+                try
+                {
+                    ignore = DockerIgnore.Parse(File.ReadAllText(path));
+                }
+                catch (DockerIgnoreException e)
+                {
+                    // The user's file and line, as a Dockerfile error names its own.
+                    throw new BuildException($"{candidate}:{e.Line}: {e.Reason}: \"{e.Pattern}\"");
+                }
                 break;
             }
         }

@@ -38,6 +38,10 @@ public sealed record BuildOutput(BuildOutputType Type)
     /// </summary>
     public static BuildOutput Parse(string text)
     {
+        if (text.Length == 0)
+        {
+            throw new FormatException("--output: the value is empty (expected type=...,dest=PATH or a directory)");
+        }
         if (!text.Contains('='))
         {
             return text == "-"
@@ -66,7 +70,7 @@ public sealed record BuildOutput(BuildOutputType Type)
         };
         var output = new BuildOutput(type)
         {
-            Destination = fields.GetValueOrDefault("dest"),
+            Destination = fields.GetValueOrDefault("dest") is { Length: > 0 } dest ? dest : null, // dest= is no destination
             Tar = !fields.TryGetValue("tar", out var tar) || ParseBool("tar", tar),
             Names = fields.TryGetValue("name", out var names) ? SplitNames(names) : [],
             Push = type == BuildOutputType.Registry || (fields.TryGetValue("push", out var push) && ParseBool("push", push)),

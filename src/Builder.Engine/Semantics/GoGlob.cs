@@ -29,7 +29,7 @@ public static class GoGlob
                     var close = segment.IndexOf(']', i + 1);
                     if (close < 0)
                     {
-                        throw new FormatException($"syntax error in pattern \"{segment}\"");
+                        throw BadPattern(segment);
                     }
                     var body = segment[(i + 1)..close];
                     var negated = body.StartsWith('^');
@@ -41,6 +41,17 @@ public static class GoGlob
                     break;
             }
         }
-        return new Regex(regex.Append('$').ToString(), RegexOptions.CultureInvariant);
+        try
+        {
+            return new Regex(regex.Append('$').ToString(), RegexOptions.CultureInvariant);
+        }
+        catch (ArgumentException)
+        {
+            // A class .NET cannot compile ([] or [z-a]) is one Go rejects too.
+            throw BadPattern(segment);
+        }
     }
+
+    /// <summary>Go's filepath.ErrBadPattern, naming the source pattern: a user's mistake, not a bug.</summary>
+    private static BuildException BadPattern(string segment) => new($"syntax error in pattern \"{segment}\"");
 }

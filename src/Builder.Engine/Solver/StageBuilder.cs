@@ -178,7 +178,8 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
                 History("VOLUME [" + string.Join(' ', volume.Paths.Select(Expand)) + "]", emptyLayer: true);
                 break;
             case StopSignalInstruction stop:
-                _config = _config with { StopSignal = Expand(stop.Signal) };
+                var signal = Expand(stop.Signal);
+                _config = _config with { StopSignal = StopSignal.Error(signal) is { } error ? throw new BuildException(error) : signal };
                 History("STOPSIGNAL " + _config.StopSignal, emptyLayer: true);
                 break;
             case UserInstruction user:
@@ -333,10 +334,12 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
         // Each source is one word after expansion, never split (BuildKit's single-word expansion for COPY and ADD).
         var expandedSources = sources.Select(Expand).ToList();
         // Names in --chown are looked up in this stage's /etc/passwd and /etc/group, with --link too.
-        var owner = flags.Chown is null ? ((long, long)?)null : ResolveOwner(view, Expand(flags.Chown));
+        // An --chown that expands to nothing is no --chown, as in BuildKit.
+        var owner = flags.Chown is null || Expand(flags.Chown) is not { Length: > 0 } chown ? ((long, long)?)null : ResolveOwner(view, chown);
+        // The binder has checked --chmod (it is never expanded).
         uint? mode = flags.Chmod is null ? null
-            : uint.TryParse(flags.Chmod, NumberStyles.None, CultureInfo.InvariantCulture, out _) ? Convert.ToUInt32(flags.Chmod, 8)
-            : throw new BuildException($"invalid chmod parameter: {flags.Chmod}");
+            : Binder.TryParseChmod(flags.Chmod, out var parsed) ? parsed
+            : throw new BuildException($"invalid chmod parameter: '{flags.Chmod}'. it should be octal string and between 0 and 07777");
         var request = new CopyRequest(expandedSources, absolute)
         {
             Chown = owner,
@@ -480,14 +483,37 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
     /// <summary>ADD's download: the file is named after the URL's last path segment; --checksum is verified before use.</summary>
     private static async Task<string> DownloadAsync(string url, string directory, string? checksum, CancellationToken cancellationToken)
     {
-        var name = Path.GetFileName(new Uri(url).AbsolutePath.TrimEnd('/'));
+        // The URL and --checksum are the user's text: both are checked before anything is downloaded.
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        {
+            throw new BuildException($"ADD {url}: not a valid URL");
+        }
+        Digest? expected = null;
+        if (checksum is not null)
+        {
+            expected = Digest.TryParse(checksum, out var parsed) ? parsed : throw new BuildException($"ADD --checksum={checksum}: not a digest (sha256:…)");
+        }
+        var name = Path.GetFileName(uri.AbsolutePath.TrimEnd('/'));
         if (string.IsNullOrEmpty(name))
         {
             name = "index.html";
         }
         var path = Path.Combine(directory, name);
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(10) };
-        using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new BuildException($"ADD {url}: {e.Message}", e);
+        }
+        catch (TaskCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new BuildException($"ADD {url}: no answer within {http.Timeout.TotalMinutes} minutes", e);
+        }
+        using var _ = response;
         if (!response.IsSuccessStatusCode)
         {
             throw new BuildException($"ADD {url}: the server answered {(int)response.StatusCode} {response.ReasonPhrase}");
@@ -496,24 +522,20 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
         {
             await response.Content.CopyToAsync(file, cancellationToken).ConfigureAwait(false);
         }
-        if (checksum is not null)
+        if (expected is { } digest)
         {
-            if (!Digest.TryParse(checksum, out var expected))
-            {
-                throw new BuildException($"ADD --checksum={checksum}: not a digest (sha256:…)");
-            }
             await using var read = File.OpenRead(path);
-            using var hash = expected.CreateHash();
+            using var hash = digest.CreateHash();
             var buffer = new byte[1 << 16];
             int count;
             while ((count = await read.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
             {
                 hash.AppendData(buffer, 0, count);
             }
-            var actual = Digest.FromHash(expected.Algorithm, hash.GetHashAndReset());
-            if (actual != expected)
+            var actual = Digest.FromHash(digest.Algorithm, hash.GetHashAndReset());
+            if (actual != digest)
             {
-                throw new BuildException($"ADD {url}: digest mismatch: --checksum says {expected}, the download is {actual}");
+                throw new BuildException($"ADD {url}: digest mismatch: --checksum says {digest}, the download is {actual}");
             }
         }
         if (response.Content.Headers.LastModified is { } modified)
@@ -577,21 +599,15 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
     }
 
     /// <summary>EXPOSE's forms: <c>80</c> → <c>80/tcp</c>, <c>8000-8002/udp</c> → each port, protocols lower-cased.</summary>
-    internal static IEnumerable<string> ExpandPorts(string text)
+    private static IReadOnlyList<string> ExpandPorts(string text)
     {
-        var slash = text.IndexOf('/');
-        var protocol = slash < 0 ? "tcp" : text[(slash + 1)..].ToLowerInvariant();
-        var range = slash < 0 ? text : text[..slash];
-        var dash = range.IndexOf('-');
-        if (dash < 0)
+        try
         {
-            return [$"{range}/{protocol}"];
+            return ExposedPorts.Parse(text);
         }
-        if (!int.TryParse(range[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var start)
-            || !int.TryParse(range[(dash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var end) || end < start)
+        catch (FormatException e)
         {
-            throw new BuildException($"invalid containerPort: {text}");
+            throw new BuildException(e.Message);
         }
-        return Enumerable.Range(start, end - start + 1).Select(p => $"{p}/{protocol}");
     }
 }

@@ -122,6 +122,15 @@ public static class ImageExport
     public static async Task WriteTarFileAsync(IImage image, ImageReference? name, ArchiveFormat format, string path, CancellationToken cancellationToken)
     {
         var full = Path.GetFullPath(path);
+        // Checked first so the error names the user's path, not the temporary file beside it.
+        if (Directory.Exists(full))
+        {
+            throw new IOException($"{path}: is a directory");
+        }
+        if (!Directory.Exists(Path.GetDirectoryName(full)))
+        {
+            throw new DirectoryNotFoundException($"{path}: no such file or directory");
+        }
         var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {

@@ -48,22 +48,35 @@ public static class ImageImport
         return await ImageWriter.WriteAsync(store, config, [layer.Compressed], null, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Loads every image of an OCI layout or docker-archive, as a directory or a tar file.</summary>
+    /// <summary>
+    /// Loads every image of an OCI layout or docker-archive, as a directory or a tar file. Anything else is an
+    /// <see cref="InvalidDataException"/> naming <paramref name="path"/>: "PATH is not a docker-archive or OCI layout: why".
+    /// </summary>
     public static async Task<IReadOnlyList<LoadedImage>> LoadAsync(OciLayoutStore store, string path, CancellationToken cancellationToken)
     {
         if (Directory.Exists(path))
         {
-            return await LoadDirectoryAsync(store, path, cancellationToken).ConfigureAwait(false);
+            return await LoadDirectoryAsync(store, path, path, cancellationToken).ConfigureAwait(false);
+        }
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"load: {path}: no such file or directory", path);
         }
         var unpacked = Directory.CreateTempSubdirectory("builder-load-").FullName;
         try
         {
-            await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true))
+            try
             {
+                await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
                 await ExtractArchiveAsync(await LayerDecompression.OpenUncompressedAsync(file, cancellationToken).ConfigureAwait(false), unpacked, cancellationToken)
                     .ConfigureAwait(false);
             }
-            return await LoadDirectoryAsync(store, unpacked, cancellationToken).ConfigureAwait(false);
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or ZstdSharp.ZstdException)
+            {
+                // What TarReader and the decompressors throw on bytes that are not a (compressed) tar.
+                throw NotAnArchive(path, e.Message);
+            }
+            return await LoadDirectoryAsync(store, unpacked, path, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -71,17 +84,28 @@ public static class ImageImport
         }
     }
 
-    private static Task<IReadOnlyList<LoadedImage>> LoadDirectoryAsync(OciLayoutStore store, string directory, CancellationToken cancellationToken)
+    private static InvalidDataException NotAnArchive(string path, string reason) =>
+        new($"load: {path} is not a docker-archive or OCI layout: {reason}");
+
+    /// <summary>Loads an unpacked layout or archive; <paramref name="shown"/> is the path the user gave.</summary>
+    private static async Task<IReadOnlyList<LoadedImage>> LoadDirectoryAsync(OciLayoutStore store, string directory, string shown, CancellationToken cancellationToken)
     {
-        if (File.Exists(Path.Combine(directory, OciLayout.FileName)) && File.Exists(Path.Combine(directory, OciLayoutStore.IndexFileName)))
+        try
         {
-            return LoadLayoutAsync(store, directory, cancellationToken);
+            if (File.Exists(Path.Combine(directory, OciLayout.FileName)) && File.Exists(Path.Combine(directory, OciLayoutStore.IndexFileName)))
+            {
+                return await LoadLayoutAsync(store, directory, cancellationToken).ConfigureAwait(false);
+            }
+            if (File.Exists(Path.Combine(directory, "manifest.json")))
+            {
+                return await LoadDockerArchiveAsync(store, directory, cancellationToken).ConfigureAwait(false);
+            }
         }
-        if (File.Exists(Path.Combine(directory, "manifest.json")))
+        catch (JsonException e)
         {
-            return LoadDockerArchiveAsync(store, directory, cancellationToken);
+            throw NotAnArchive(shown, e.Message);
         }
-        throw new InvalidDataException($"{directory} is neither an OCI image layout (oci-layout, index.json) nor a docker archive (manifest.json)");
+        throw NotAnArchive(shown, $"it has neither {OciLayout.FileName} and {OciLayoutStore.IndexFileName} nor manifest.json");
     }
 
     private static async Task<IReadOnlyList<LoadedImage>> LoadLayoutAsync(OciLayoutStore store, string directory, CancellationToken cancellationToken)
@@ -147,6 +171,10 @@ public static class ImageImport
         var loaded = new List<LoadedImage>();
         foreach (var entry in manifests)
         {
+            if (entry?.Config is null || entry.Layers is null)
+            {
+                throw new JsonException("manifest.json: an image lacks Config or Layers");
+            }
             // The config keeps its exact bytes: its digest is the image ID docker shows.
             var configBytes = await File.ReadAllBytesAsync(SafePath(directory, entry.Config), cancellationToken).ConfigureAwait(false);
             var config = OciJson.ParseConfig(configBytes);
@@ -170,7 +198,8 @@ public static class ImageImport
             }
             foreach (var tag in tags)
             {
-                loaded.Add(new LoadedImage(ImageReference.Parse(tag), manifest.Descriptor));
+                loaded.Add(new LoadedImage(ImageReference.TryParse(tag, out var name, out var error) ? name : throw new JsonException($"manifest.json: {error}"),
+                    manifest.Descriptor));
             }
         }
         return loaded;

@@ -20,7 +20,7 @@ internal sealed class OciLayoutReader
     {
         var layout = OciJson.Deserialize(await File.ReadAllBytesAsync(Path.Combine(root, OciLayout.FileName), cancellationToken).ConfigureAwait(false),
             OciJson.Layout);
-        if (!layout.ImageLayoutVersion.StartsWith("1.", StringComparison.Ordinal))
+        if (layout.ImageLayoutVersion?.StartsWith("1.", StringComparison.Ordinal) != true)
         {
             throw new InvalidDataException($"{root}: unsupported OCI image layout version {layout.ImageLayoutVersion}");
         }
