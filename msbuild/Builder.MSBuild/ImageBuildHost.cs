@@ -10,8 +10,11 @@ namespace Builder.MSBuild;
 /// <summary>The engine's parts as the CLI composes them, over the same store ($BUILDER_ROOT), so `builder run` sees what MSBuild built.</summary>
 internal sealed class ImageBuildHost : IDisposable
 {
-    private ImageBuildHost(OciLayoutStore store, ISnapshotter snapshotter, LayerCache layers, RuncExecutor executor, RegistryClient registries)
+    private readonly StoreLease _lease;
+
+    private ImageBuildHost(OciLayoutStore store, StoreLease lease, ISnapshotter snapshotter, LayerCache layers, RuncExecutor executor, RegistryClient registries)
     {
+        _lease = lease;
         Store = store;
         Snapshotter = snapshotter;
         Layers = layers;
@@ -37,13 +40,17 @@ internal sealed class ImageBuildHost : IDisposable
                 "BuildImage runs build steps in the sandbox, which needs root (or a user namespace): run the build as root, or under `unshare --user --map-root-user --map-auto --mount`");
         }
         var store = await OciLayoutStore.OpenAsync(StoreLocation.Resolve(), cancellationToken).ConfigureAwait(false);
-        var sandbox = Path.Combine(store.Root, "sandbox");
-        Directory.CreateDirectory(sandbox);
-        var layers = new LayerCache(Path.Combine(sandbox, "layers"));
-        var snapshotter = Snapshotters.Create(sandbox, layers, _ => { });
-        return new ImageBuildHost(store, snapshotter, layers, new RuncExecutor(Path.Combine(sandbox, "run")),
+        // The task's lease: what this build uses is safe from a concurrent `builder prune` until the task ends.
+        var lease = StoreLeases.Acquire(store.Root);
+        store.Lease = lease;
+        var sandbox = await SandboxServices.OpenAsync(store.Root, lease, _ => { }).ConfigureAwait(false);
+        return new ImageBuildHost(store, lease, sandbox.Snapshotter, sandbox.Layers, sandbox.Executor,
             new RegistryClient(RegistryOptions.FromEnvironment(Environment.GetEnvironmentVariable), new DockerCredentialProvider()));
     }
 
-    public void Dispose() => Registries.Dispose();
+    public void Dispose()
+    {
+        Registries.Dispose();
+        _lease.Dispose();
+    }
 }

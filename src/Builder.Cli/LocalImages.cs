@@ -6,13 +6,30 @@ using Builder.Oci.References;
 
 namespace Builder.Cli;
 
-/// <summary>The local store as the verbs use it: opened at BUILDER_ROOT, images found by name or ID.</summary>
-internal sealed class LocalImages(OciLayoutStore store)
+/// <summary>
+/// The local store as the verbs use it: opened at BUILDER_ROOT under a lease of the verb's own (what it reads and
+/// writes is safe from a concurrent prune until it ends), images found by name or ID.
+/// </summary>
+internal sealed class LocalImages : IDisposable
 {
-    public OciLayoutStore Store { get; } = store;
+    private LocalImages(OciLayoutStore store, StoreLease lease)
+    {
+        Store = store;
+        Lease = lease;
+        store.Lease = lease;
+    }
 
-    public static async Task<LocalImages> OpenAsync(CancellationToken cancellationToken) =>
-        new(await OciLayoutStore.OpenAsync(StoreLocation.Resolve(), cancellationToken));
+    public OciLayoutStore Store { get; }
+
+    public StoreLease Lease { get; }
+
+    public static async Task<LocalImages> OpenAsync(CancellationToken cancellationToken)
+    {
+        var store = await OciLayoutStore.OpenAsync(StoreLocation.Resolve(), cancellationToken);
+        return new LocalImages(store, StoreLeases.Acquire(store.Root));
+    }
+
+    public void Dispose() => Lease.Dispose();
 
     /// <summary>
     /// The image <paramref name="text"/> names: a reference (<c>busybox</c>, <c>host:5000/app:1</c>), or an image

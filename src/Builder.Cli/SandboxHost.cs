@@ -1,27 +1,22 @@
 using Builder.Sandbox;
-using Builder.Sandbox.Runtime;
 using Builder.Sandbox.Snapshots;
 
 namespace Builder.Cli;
 
-/// <summary>The sandbox the verbs run steps in: snapshots and runtime state kept beside the image store.</summary>
-internal sealed class SandboxHost(ISnapshotter snapshotter, LayerCache layers, IExecutor executor) : IAsyncDisposable
+/// <summary>The sandbox the verbs run steps in, held by the verb's lease on the store (<see cref="SandboxServices"/>).</summary>
+internal sealed class SandboxHost(SandboxServices services) : IAsyncDisposable
 {
-    public ISnapshotter Snapshotter { get; } = snapshotter;
+    public ISnapshotter Snapshotter => services.Snapshotter;
 
     /// <summary>The extracted layers (overlay lowers, and how the engine reads a stage's files without mounting).</summary>
-    public LayerCache Layers { get; } = layers;
+    public LayerCache Layers => services.Layers;
 
-    public IExecutor Executor { get; } = executor;
+    public IExecutor Executor => services.Executor;
 
-    public static Task<SandboxHost> OpenAsync(string storeRoot, Action<string> log, CancellationToken cancellationToken)
+    public static async Task<SandboxHost> OpenAsync(LocalImages images, Action<string> log, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var root = Path.Combine(storeRoot, "sandbox");
-        Directory.CreateDirectory(root);
-        var layers = new LayerCache(Path.Combine(root, "layers"));
-        var snapshotter = Snapshotters.Create(root, layers, log);
-        return Task.FromResult(new SandboxHost(snapshotter, layers, new RuncExecutor(Path.Combine(root, "run"))));
+        return new SandboxHost(await SandboxServices.OpenAsync(images.Store.Root, images.Lease, log));
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

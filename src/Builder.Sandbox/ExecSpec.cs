@@ -21,6 +21,12 @@ public sealed record ExecSpec
 
     /// <summary>Extra mounts (RUN --mount, volumes); nothing mounted ever appears in the step's diff.</summary>
     public IReadOnlyList<SandboxMount> Mounts { get; init; } = [];
+
+    /// <summary>
+    /// Whether <see cref="Env"/> holds a secret (RUN --mount=type=secret,env=…): the executor then refuses to write
+    /// the runtime's config anywhere but memory.
+    /// </summary>
+    public bool EnvHoldsSecrets { get; init; }
 }
 
 public enum SandboxNetwork
@@ -35,8 +41,18 @@ public enum SandboxNetwork
 /// <summary>A mount in the container at <see cref="Target"/> (an absolute container path).</summary>
 public abstract record SandboxMount(string Target);
 
-/// <summary>A host directory or file bind-mounted into the container.</summary>
-public sealed record BindMount(string Target, string Source, bool ReadOnly) : SandboxMount(Target);
+/// <summary>
+/// A host directory or file bind-mounted into the container. With <see cref="Root"/>, <see cref="Source"/> is a path
+/// inside that root, resolved there (symlinks followed only inside it, see <see cref="Mounts.RootedPath"/>) and
+/// mounted through a descriptor, so nothing outside the root can be reached or swapped in.
+/// </summary>
+public sealed record BindMount(string Target, string Source, bool ReadOnly) : SandboxMount(Target)
+{
+    public string? Root { get; init; }
+}
+
+/// <summary>A secret as a read-only file at <see cref="Target"/>; its bytes live in memory only, never on disk.</summary>
+public sealed record SecretMount(string Target, byte[] Content, long Uid, long Gid, UnixFileMode Mode) : SandboxMount(Target);
 
 /// <summary>A fresh tmpfs; <see cref="SizeBytes"/> 0 means the kernel's default.</summary>
 public sealed record TmpfsMount(string Target, long SizeBytes = 0) : SandboxMount(Target);

@@ -98,9 +98,9 @@ internal static class BuildCommand
             {
                 return ExitCodes.Failure;
             }
-            var images = await LocalImages.OpenAsync(cancellationToken);
+            using var images = await LocalImages.OpenAsync(cancellationToken);
             using var registries = RegistryAccess.CreateClient(result.GetValue(insecure));
-            await using var sandbox = await SandboxHost.OpenAsync(images.Store.Root, message => io.Error.WriteLine(message), cancellationToken);
+            await using var sandbox = await SandboxHost.OpenAsync(images, message => io.Error.WriteLine(message), cancellationToken);
             var builder = new ImageBuilder(images.Store, sandbox.Snapshotter, sandbox.Layers, sandbox.Executor, registries);
             var built = await builder.BuildAsync(request, progress, cancellationToken);
 

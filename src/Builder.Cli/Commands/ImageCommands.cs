@@ -29,7 +29,7 @@ internal static class ImageCommands
             {
                 throw new FileNotFoundException($"{path}: no such file or directory");
             }
-            var images = await LocalImages.OpenAsync(cancellationToken);
+            using var images = await LocalImages.OpenAsync(cancellationToken);
             var options = new LayerWriterOptions { SourceDateEpoch = LayerWriterOptions.SourceDateEpochFromEnvironment() };
             var created = options.SourceDateEpoch ?? DateTimeOffset.UtcNow;
             var manifest = await ImageImport.ImportRootfsAsync(images.Store, path, ParsePlatform(result.GetValue(platform)), created, options, cancellationToken);
@@ -46,7 +46,7 @@ internal static class ImageCommands
         var command = new Command("images", "List the images in the local store") { quiet };
         command.SetAction(async (result, cancellationToken) =>
         {
-            var images = await LocalImages.OpenAsync(cancellationToken);
+            using var images = await LocalImages.OpenAsync(cancellationToken);
             var rows = new List<string[]>();
             foreach (var tagged in (await images.Store.ListAsync(cancellationToken)).OrderBy(t => t.Name, StringComparer.Ordinal))
             {
@@ -83,7 +83,7 @@ internal static class ImageCommands
             {
                 return await SigningCommands.ListReferrersAsync(io, result.GetValue(reference)!, result.GetValue(insecure), cancellationToken);
             }
-            var images = await LocalImages.OpenAsync(cancellationToken);
+            using var images = await LocalImages.OpenAsync(cancellationToken);
             var (name, target) = await images.FindAsync(result.GetValue(reference)!, cancellationToken);
             var image = await StoredImage.LoadAsync(images.Store, target, OptionalPlatform(result.GetValue(platform)), cancellationToken);
             using var buffer = new MemoryStream();
@@ -117,7 +117,7 @@ internal static class ImageCommands
         var command = new Command("save", "Write an image to a tar archive") { reference, output, format, platform };
         command.SetAction(async (result, cancellationToken) =>
         {
-            var images = await LocalImages.OpenAsync(cancellationToken);
+            using var images = await LocalImages.OpenAsync(cancellationToken);
             var (name, target) = await images.FindAsync(result.GetValue(reference)!, cancellationToken);
             var archiveFormat = result.GetValue(format) == "oci" ? ArchiveFormat.Oci : ArchiveFormat.Docker;
             // An OCI archive carries gzip layers, as BuildKit's; a docker-archive holds plain tars anyway.
@@ -138,7 +138,7 @@ internal static class ImageCommands
         var command = new Command("load", "Load images from an OCI or docker archive") { input };
         command.SetAction(async (result, cancellationToken) =>
         {
-            var images = await LocalImages.OpenAsync(cancellationToken);
+            using var images = await LocalImages.OpenAsync(cancellationToken);
             foreach (var loaded in await ImageImport.LoadAsync(images.Store, result.GetValue(input)!, cancellationToken))
             {
                 if (loaded.Name is { } name)
@@ -162,7 +162,7 @@ internal static class ImageCommands
         var command = new Command("rmi", "Remove image names (the content goes at the next prune)") { references };
         command.SetAction(async (result, cancellationToken) =>
         {
-            var images = await LocalImages.OpenAsync(cancellationToken);
+            using var images = await LocalImages.OpenAsync(cancellationToken);
             var failed = false;
             foreach (var text in result.GetValue(references)!)
             {
@@ -188,14 +188,18 @@ internal static class ImageCommands
         var command = new Command("prune", "Delete content no image name refers to");
         command.SetAction(async (result, cancellationToken) =>
         {
-            var images = await LocalImages.OpenAsync(cancellationToken);
+            // No lease of its own: prune holds nothing, it sweeps what no live lease holds.
+            var store = await OciLayoutStore.OpenAsync(StoreLocation.Resolve(), cancellationToken);
+            // Everything under the sweep lock: no build gains a resource while the leases are read and the sweep runs.
+            using var sweep = StoreLeases.LockForSweep(store.Root);
+            var live = StoreLeases.Collect(store.Root);
             // The build cache goes too (as docker builder prune does); its layers then go with the other unnamed blobs.
-            var records = new Engine.Solver.BuildCache(Path.Combine(images.Store.Root, "cache", "steps"), images.Store).Clear();
-            var pruned = await images.Store.PruneAsync(new PruneOptions(), cancellationToken);
-            // Extracted copies of layers no image has any more (overlay lowers) go too.
-            var extracted = new Sandbox.Snapshots.LayerCache(Path.Combine(images.Store.Root, "sandbox", "layers"))
-                .Prune(await images.Store.LayerDiffIdsAsync(cancellationToken));
-            io.Out.WriteLine($"Deleted {records} build cache records, {pruned.RemovedBlobs.Count} blobs and {extracted} extracted layers, reclaimed {LocalImages.HumanSize(pruned.BytesFreed)}");
+            var records = new Engine.Solver.BuildCache(Path.Combine(store.Root, "cache", "steps"), store).Clear(live);
+            var pruned = await store.PruneAsync(new PruneOptions { LeasedBlobs = live.Blobs }, cancellationToken);
+            // Extracted copies of layers no image has any more (overlay lowers), and what killed builds left, go too.
+            var leftovers = await Sandbox.SandboxServices.SweepAsync(store.Root, live);
+            var extracted = Sandbox.SandboxServices.PruneLayers(store.Root, await store.LayerDiffIdsAsync(cancellationToken), live);
+            io.Out.WriteLine($"Deleted {records} build cache records, {pruned.RemovedBlobs.Count} blobs, {extracted} extracted layers and {leftovers} leftovers of interrupted builds, reclaimed {LocalImages.HumanSize(pruned.BytesFreed)}");
             return ExitCodes.Ok;
         });
         return command;

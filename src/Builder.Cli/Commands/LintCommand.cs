@@ -49,7 +49,7 @@ internal static class LintCommand
             }
             var results = new List<(string, IReadOnlyList<LintFinding>)>();
             // Base images' platforms come from the local store when there is one; linting never creates a store.
-            var images = File.Exists(Path.Combine(Oci.Content.StoreLocation.Resolve(), Oci.Content.OciLayoutStore.IndexFileName))
+            using var images = File.Exists(Path.Combine(Oci.Content.StoreLocation.Resolve(), Oci.Content.OciLayoutStore.IndexFileName))
                 ? await LocalImages.OpenAsync(cancellationToken) : null;
             foreach (var path in paths)
             {

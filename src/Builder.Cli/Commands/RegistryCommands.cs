@@ -28,7 +28,7 @@ internal static class RegistryCommands
         {
             var name = ImageCommands.ParseReference(result.GetValue(reference)!);
             var wanted = ImageCommands.OptionalPlatform(result.GetValue(platform));
-            var images = await LocalImages.OpenAsync(cancellationToken);
+            using var images = await LocalImages.OpenAsync(cancellationToken);
             using var registries = RegistryAccess.CreateClient(result.GetValue(insecure));
             io.Out.WriteLine($"{name.Tag ?? name.Digest?.ToString()}: Pulling from {name.FamiliarName}");
             var progress = new SynchronousProgress(e => io.Out.WriteLine(e.Status switch
@@ -55,7 +55,7 @@ internal static class RegistryCommands
         var command = new Command("push", "Push an image from the local store to a registry") { source, destination, insecure };
         command.SetAction(async (result, cancellationToken) =>
         {
-            var images = await LocalImages.OpenAsync(cancellationToken);
+            using var images = await LocalImages.OpenAsync(cancellationToken);
             var (sourceName, target) = await images.FindAsync(result.GetValue(source)!, cancellationToken);
             var destinationName = result.GetValue(destination) is { } text ? ImageCommands.ParseReference(text)
                 : sourceName ?? throw new UsageException("the source is an image ID: name a DESTINATION to push it to");

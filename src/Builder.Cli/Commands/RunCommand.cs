@@ -33,7 +33,7 @@ internal static class RunCommand
                 "none" => SandboxNetwork.None,
                 var other => throw new UsageException($"--network: '{other}' is not host or none"),
             };
-            var images = await LocalImages.OpenAsync(cancellationToken);
+            using var images = await LocalImages.OpenAsync(cancellationToken);
             var wanted = ImageCommands.OptionalPlatform(result.GetValue(platform));
             var target = await FindOrPullAsync(images, result.GetValue(image)!, wanted, io, cancellationToken);
             var loaded = await StoredImage.LoadAsync(images.Store, target, wanted, cancellationToken);
@@ -46,7 +46,7 @@ internal static class RunCommand
                 WorkingDirectory = result.GetValue(workdir) ?? (string.IsNullOrEmpty(config.WorkingDir) ? "/" : config.WorkingDir),
                 Network = networkMode,
             };
-            await using var sandbox = await SandboxHost.OpenAsync(images.Store.Root, message => io.Error.WriteLine(message), cancellationToken);
+            await using var sandbox = await SandboxHost.OpenAsync(images, message => io.Error.WriteLine(message), cancellationToken);
             await using var snapshot = await sandbox.Snapshotter.PrepareAsync(loaded.Layers, cancellationToken);
             using var stdin = Console.IsInputRedirected ? Console.OpenStandardInput() : null;
             using var stdout = Console.OpenStandardOutput();

@@ -103,6 +103,7 @@ internal static class SigningCommands
     {
         if (local)
         {
+            // Not disposed here: the store returned reads through it, so its lease lasts until the verb's process ends.
             var images = await LocalImages.OpenAsync(cancellationToken);
             var (name, target) = await images.FindAsync(text, cancellationToken);
             if (forSigning)
@@ -128,7 +129,7 @@ internal static class SigningCommands
     /// <summary><c>inspect --referrers</c>: a table of the image's referrers, from the local store when it has the image, else from its registry.</summary>
     public static async Task<int> ListReferrersAsync(CliIo io, string text, IEnumerable<string>? insecure, CancellationToken cancellationToken)
     {
-        var images = await LocalImages.OpenAsync(cancellationToken);
+        using var images = await LocalImages.OpenAsync(cancellationToken);
         var inStore = true;
         try
         {

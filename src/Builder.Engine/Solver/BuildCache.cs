@@ -21,8 +21,12 @@ public sealed class BuildCache(string directory, IContentProvider content)
 {
     public string Directory { get; } = directory;
 
+    /// <summary>The lease that holds the records this build reads and writes, so a concurrent prune leaves them.</summary>
+    public StoreLease? Lease { get; init; }
+
     public async Task<CacheRecord?> GetAsync(Digest key, CancellationToken cancellationToken)
     {
+        Lease?.Hold(LeaseKind.CacheRecord, key.Hex);
         var path = PathOf(key);
         if (!File.Exists(path))
         {
@@ -46,6 +50,7 @@ public sealed class BuildCache(string directory, IContentProvider content)
 
     public async Task PutAsync(Digest key, CacheRecord record, CancellationToken cancellationToken)
     {
+        Lease?.Hold(LeaseKind.CacheRecord, key.Hex);
         System.IO.Directory.CreateDirectory(Directory);
         var path = PathOf(key);
         var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
@@ -77,19 +82,28 @@ public sealed class BuildCache(string directory, IContentProvider content)
         return layers;
     }
 
-    /// <summary>Forgets every record (<c>builder prune</c>); the layers go when nothing else refers to them.</summary>
-    public int Clear()
+    /// <summary>
+    /// Forgets every record no live build holds (<c>builder prune</c>, under the sweep lock), and temporary files
+    /// of killed writers; the layers go when nothing else refers to them.
+    /// </summary>
+    public int Clear(LiveLeases live)
     {
         if (!System.IO.Directory.Exists(Directory))
         {
             return 0;
         }
-        var files = System.IO.Directory.GetFiles(Directory);
-        foreach (var file in files)
+        var removed = 0;
+        foreach (var file in System.IO.Directory.GetFiles(Directory))
         {
+            var name = Path.GetFileName(file);
+            if (live.Holds(LeaseKind.CacheRecord, name.Split('.')[0]))
+            {
+                continue;
+            }
             File.Delete(file);
+            removed++;
         }
-        return files.Length;
+        return removed;
     }
 
     private string PathOf(Digest key) => Path.Combine(Directory, key.Hex + ".json");

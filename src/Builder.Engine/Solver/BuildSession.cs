@@ -61,6 +61,14 @@ internal sealed class BuildSession
 
     public int NextVertex() => Interlocked.Increment(ref _vertex);
 
+    /// <summary>A new directory for one step's mount copies, held by the build's lease until the step deletes it.</summary>
+    public string NewScratchDirectory()
+    {
+        var path = Path.Combine(ScratchDirectory, Guid.NewGuid().ToString("N"));
+        Store.Lease?.Hold(LeaseKind.Path, path);
+        return Directory.CreateDirectory(path).FullName;
+    }
+
     /// <summary>A base image or COPY --from image: the store's copy unless --pull, else pulled.</summary>
     public async Task<StoredImage> ResolveImageAsync(string text, string? platformText, int vertex, CancellationToken cancellationToken)
     {

@@ -50,7 +50,7 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
 
         await using var snapshot = await session.Snapshotter.PrepareAsync(stage.Layers, cancellationToken).ConfigureAwait(false);
         var leases = new List<IDisposable>();
-        var scratch = Directory.CreateDirectory(Path.Combine(session.ScratchDirectory, Guid.NewGuid().ToString("N"))).FullName;
+        var scratch = session.NewScratchDirectory();
         try
         {
             var sandboxMounts = new List<SandboxMount>();
@@ -67,6 +67,7 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
                 WorkingDirectory = stage.WorkingDirectory,
                 Network = network,
                 Mounts = sandboxMounts,
+                EnvHoldsSecrets = secretEnv.Count > 0,
             };
             var tail = new LineSink(session.Progress, vertex, TailLines);
             int exitCode;
@@ -93,7 +94,7 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
             {
                 lease.Dispose();
             }
-            Directory.Delete(scratch, recursive: true);
+            Sandbox.Snapshots.LayerCache.DeleteTree(scratch);
         }
         session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
     }
@@ -128,15 +129,9 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
                         return [];
                     }
                 }
-                // The secret lives outside the root and is bound read-only: it can never reach the layer.
-                var file = Path.Combine(scratch, "secret-" + Guid.NewGuid().ToString("N"));
-                await File.WriteAllBytesAsync(file, bytes, cancellationToken).ConfigureAwait(false);
-                File.SetUnixFileMode(file, (UnixFileMode)(mount.Mode ?? 0b100_000_000));
-                if (mount.Uid is not null || mount.Gid is not null)
-                {
-                    Oci.Layers.LibC.LChown(file, mount.Uid ?? 0, mount.Gid ?? 0);
-                }
-                return [new BindMount(string.IsNullOrEmpty(mount.Target) ? $"/run/secrets/{id}" : mount.Target, file, ReadOnly: true)];
+                // The executor keeps the bytes in memory (a tmpfs file bound read-only): never in the layer, never on disk.
+                return [new SecretMount(string.IsNullOrEmpty(mount.Target) ? $"/run/secrets/{id}" : mount.Target, bytes,
+                    mount.Uid ?? 0, mount.Gid ?? 0, (UnixFileMode)(mount.Mode ?? 0b100_000_000))];
             case MountType.Tmpfs:
                 return [new TmpfsMount(mount.Target, mount.SizeBytes ?? 0)];
             case MountType.Ssh:
@@ -152,56 +147,28 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
         }
     }
 
-    /// <summary>A bind of the context or another stage; a writable one gets a copy, so its writes are discarded.</summary>
+    /// <summary>
+    /// A bind of the context, a stage or an image: what its source names, resolved inside that tree and copied into
+    /// the scratch directory, then mounted from there by descriptor (<see cref="BindMount.Root"/>). Read-only unless
+    /// <c>rw</c>; a writable one changes only the copy, which goes with the step.
+    /// </summary>
     private async Task<SandboxMount> BindAsync(RunMount mount, string scratch, CancellationToken cancellationToken)
     {
-        var source = (mount.Source ?? "").Trim('/');
-        string host;
+        Semantics.ICopySourceTree tree;
         if (mount.From is null)
         {
-            host = Path.GetFullPath(Path.Combine(session.Context.Root, source));
-            if (!host.StartsWith(session.Context.Root, StringComparison.Ordinal))
-            {
-                throw new BuildException($"RUN --mount source {mount.Source} is outside the build context");
-            }
+            tree = new Semantics.ContextSourceTree(session.Context);
         }
         else
         {
             var layers = stage.ResolveStageIndex(mount.From) is { } index && session.Stages.TryGetValue(index, out var built)
                 ? (await built.ConfigureAwait(false)).Layers
                 : (await session.ResolveImageAsync(mount.From, null, 0, cancellationToken).ConfigureAwait(false)).Layers;
-            // A stage's files live in several layer directories: flatten what the mount shows into the scratch space.
-            host = Path.Combine(scratch, "bind-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(host);
-            foreach (var layer in layers)
-            {
-                await using var tar = await layer.OpenUncompressedAsync(cancellationToken).ConfigureAwait(false);
-                await Oci.Layers.LayerApplier.ApplyAsync(tar, host, null, cancellationToken).ConfigureAwait(false);
-            }
-            host = Path.Combine(host, source);
-            return new BindMount(mount.Target, host, mount.ReadOnly);
+            tree = new Semantics.ViewSourceTree(await session.ViewAsync(layers, cancellationToken).ConfigureAwait(false));
         }
-        if (!mount.ReadOnly)
-        {
-            var copy = Path.Combine(scratch, "bind-" + Guid.NewGuid().ToString("N"));
-            CopyTree(host, copy);
-            host = copy;
-        }
-        return new BindMount(mount.Target, host, mount.ReadOnly);
-    }
-
-    private static void CopyTree(string from, string to)
-    {
-        if (File.Exists(from))
-        {
-            File.Copy(from, to);
-            return;
-        }
-        Directory.CreateDirectory(to);
-        foreach (var entry in Directory.EnumerateFileSystemEntries(from))
-        {
-            CopyTree(entry, Path.Combine(to, Path.GetFileName(entry)));
-        }
+        var root = Directory.CreateDirectory(Path.Combine(scratch, "bind-" + Guid.NewGuid().ToString("N"))).FullName;
+        var path = Semantics.MountSourceCopy.CopyOut(tree, mount.Source ?? "", root);
+        return new BindMount(mount.Target, path, mount.ReadOnly) { Root = root };
     }
 
     /// <summary>Keeps the last lines a step printed and reports each line as progress.</summary>

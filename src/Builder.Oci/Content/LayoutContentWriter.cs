@@ -97,6 +97,8 @@ internal sealed class LayoutContentWriter : IContentWriter
         }
 
         var target = _store.BlobPath(actual);
+        // Held before it is visible, so a prune that runs between this commit and the tag keeps it.
+        _store.Lease?.Hold(actual);
         try
         {
             if (File.Exists(target))

@@ -76,11 +76,18 @@ public sealed class OciLayoutStore : IContentProvider, IContentIngester, ITagSto
         return store;
     }
 
+    /// <summary>
+    /// The lease this store's user (a build, pull, push…) holds: every blob opened, looked up or committed through
+    /// this instance is held by it first, so a concurrent prune keeps it. Set once, before use; null holds nothing.
+    /// </summary>
+    public StoreLease? Lease { get; set; }
+
     internal string BlobPath(Digest digest) => Path.Combine(BlobsDirectory, digest.Algorithm, digest.Hex);
 
     public Task<Stream> OpenReadAsync(Digest digest, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        Lease?.Hold(digest);
         try
         {
             Stream stream = new FileStream(BlobPath(digest), new FileStreamOptions
@@ -102,6 +109,7 @@ public sealed class OciLayoutStore : IContentProvider, IContentIngester, ITagSto
     public Task<ContentInfo?> InfoAsync(Digest digest, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        Lease?.Hold(digest);
         var file = new FileInfo(BlobPath(digest));
         return Task.FromResult(file.Exists ? new ContentInfo(digest, file.Length, file.LastWriteTimeUtc) : null);
     }
@@ -109,6 +117,7 @@ public sealed class OciLayoutStore : IContentProvider, IContentIngester, ITagSto
     public Task<bool> ExistsAsync(Digest digest, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        Lease?.Hold(digest);
         return Task.FromResult(File.Exists(BlobPath(digest)));
     }
 
@@ -190,8 +199,8 @@ public sealed class OciLayoutStore : IContentProvider, IContentIngester, ITagSto
                 referrers[entry] = subject;
             }
         }
-        var reachable = await MarkAsync([.. index.Manifests.Where(d => !referrers.ContainsKey(d)), .. options.ExtraRoots], cancellationToken)
-            .ConfigureAwait(false);
+        var reachable = await MarkAsync([.. index.Manifests.Where(d => !referrers.ContainsKey(d)), .. options.ExtraRoots,
+            .. await LeasedRootsAsync(options.LeasedBlobs, cancellationToken).ConfigureAwait(false)], cancellationToken).ConfigureAwait(false);
         // Referrers of kept subjects are kept, and so are their own referrers (a signature of an SBOM).
         for (var kept = true; kept;)
         {
@@ -241,6 +250,30 @@ public sealed class OciLayoutStore : IContentProvider, IContentIngester, ITagSto
             }
         }
         return new PruneResult(removed, removedIngest, freed);
+    }
+
+    /// <summary>Leased blobs as roots: a leased manifest or index keeps what it references (a build tags it later).</summary>
+    private async Task<IReadOnlyList<Descriptor>> LeasedRootsAsync(IReadOnlySet<Digest> leased, CancellationToken cancellationToken)
+    {
+        var roots = new List<Descriptor>();
+        foreach (var digest in leased)
+        {
+            var file = new FileInfo(BlobPath(digest));
+            var mediaType = "application/octet-stream";
+            if (file.Exists && file.Length <= MaxManifestSize && file.Length > 0)
+            {
+                using var stream = file.OpenRead();
+                if (stream.ReadByte() == '{')
+                {
+                    stream.Position = 0;
+                    var bytes = new byte[file.Length];
+                    await stream.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
+                    mediaType = OciJson.DetectMediaType(bytes) ?? mediaType;
+                }
+            }
+            roots.Add(new Descriptor(mediaType, digest, Math.Max(0, file.Exists ? file.Length : 0)));
+        }
+        return roots;
     }
 
     private async Task<HashSet<Digest>> MarkAsync(IEnumerable<Descriptor> roots, CancellationToken cancellationToken)
@@ -426,6 +459,9 @@ public sealed record PruneOptions
     /// Zero deletes every unreferenced blob.
     /// </summary>
     public TimeSpan KeepNewerThan { get; init; }
+
+    /// <summary>Blobs live leases hold (<see cref="StoreLeases.Collect"/>): kept, with what the manifests among them reference.</summary>
+    public IReadOnlySet<Digest> LeasedBlobs { get; init; } = new HashSet<Digest>();
 }
 
 /// <summary>What a prune deleted.</summary>

@@ -22,6 +22,8 @@ internal static partial class LibC
     public const uint S_IFIFO = 0x1000;
 
     public const int EPERM = 1;
+    public const int EINTR = 4;
+    public const int EWOULDBLOCK = 11;
     public const int ENOENT = 2;
     public const int EACCES = 13;
     public const int EEXIST = 17;
@@ -38,6 +40,7 @@ internal static partial class LibC
 
     private const int O_RDONLY = 0;
     private const int O_WRONLY = 1;
+    private const int O_RDWR = 2;
     private const int O_CREAT = 0x40;
     private const int O_EXCL = 0x80;
     private const int O_CLOEXEC = 0x80000;
@@ -108,6 +111,39 @@ internal static partial class LibC
                 return System.Text.Encoding.UTF8.GetString(buffer, 0, (int)n);
             }
             size *= 4;
+        }
+    }
+
+    public const int LOCK_SH = 1;
+    public const int LOCK_EX = 2;
+    public const int LOCK_NB = 4;
+    public const int LOCK_UN = 8;
+
+    /// <summary>Opens (creating it, 0644) a file for appending and locking, without .NET's own implicit flock.</summary>
+    public static SafeFileHandle OpenLockFile(string path)
+    {
+        var fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0x1A4);
+        return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : throw Error(Marshal.GetLastPInvokeError(), "open", path);
+    }
+
+    /// <summary>flock(2): false when <see cref="LOCK_NB"/> was asked and another open file holds a conflicting lock.</summary>
+    public static bool Flock(SafeFileHandle file, int operation)
+    {
+        while (true)
+        {
+            if (flock(file, operation) == 0)
+            {
+                return true;
+            }
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == EWOULDBLOCK && (operation & LOCK_NB) != 0)
+            {
+                return false;
+            }
+            if (errno != EINTR)
+            {
+                throw Error(errno, "flock", "lock file");
+            }
         }
     }
 
@@ -282,6 +318,9 @@ internal static partial class LibC
 
     [LibraryImport(Lib)]
     private static partial uint geteuid();
+
+    [LibraryImport(Lib, SetLastError = true)]
+    private static partial int flock(SafeFileHandle fd, int operation);
 }
 
 /// <summary>The parts of <c>struct statx</c> a layer needs.</summary>

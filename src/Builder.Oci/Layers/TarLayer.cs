@@ -25,7 +25,7 @@ public static class TarLayer
                 {
                     continue; // the root directory itself is not an entry of a layer
                 }
-                var name = LayerPaths.NormalizeForWriting(entry.Name);
+                var name = EntryPath(entry.Name, entry.Name);
                 var header = new TarHeader(entry.Type == TarFormat.TypeDirectory ? name + "/" : name, entry.Type)
                 {
                     Mode = entry.Mode,
@@ -35,7 +35,7 @@ public static class TarLayer
                     MtimeSeconds = epoch is { } clamp ? Math.Min(entry.MtimeSeconds, clamp) : entry.MtimeSeconds,
                     LinkName = entry.Type switch
                     {
-                        TarFormat.TypeHardlink => LayerPaths.NormalizeForWriting(entry.LinkName),
+                        TarFormat.TypeHardlink => EntryPath(entry.Name, entry.LinkName),
                         TarFormat.TypeSymlink => entry.LinkName,
                         _ => null,
                     },
@@ -56,6 +56,19 @@ public static class TarLayer
             }
             await output.WriteZerosAsync(2 * TarFormat.BlockSize, cancellationToken).ConfigureAwait(false);
             return await output.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // The archive is input: a name that steps out of the tree (or is otherwise unusable) refuses the entry, not the program.
+    private static string EntryPath(string entryName, string path)
+    {
+        try
+        {
+            return LayerPaths.NormalizeForWriting(path);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UnsafeLayerEntryException(entryName, e.Message);
         }
     }
 }

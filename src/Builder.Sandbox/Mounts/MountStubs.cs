@@ -44,6 +44,11 @@ public static class MountStubs
                 parents.Add(parent);
             }
             var full = Path.Combine(writable, path);
+            // The step may have made a parent a symlink (to anywhere, the host's directories included): never go through one.
+            if (!Runtime.RootfsFiles.HasRealParents(writable, path))
+            {
+                continue;
+            }
             switch (LibC.LStat(full))
             {
                 case { Mode: var mode, Size: 0 } when (mode & 0xF000) == 0x8000:
@@ -60,7 +65,8 @@ public static class MountStubs
             foreach (var parent in parents.Where(p => !missing.Contains(p)))
             {
                 var full = Path.Combine(stacked.UpperDirectory, parent);
-                if (LibC.LStat(full) is { Mode: var mode } && (mode & 0xF000) == 0x4000
+                if (Runtime.RootfsFiles.HasRealParents(stacked.UpperDirectory, parent)
+                    && LibC.LStat(full) is { Mode: var mode } && (mode & 0xF000) == 0x4000
                     && !Directory.EnumerateFileSystemEntries(full).Any()
                     && !LibC.ListXattrs(full).Keys.Any(k => k.EndsWith("overlay.opaque", StringComparison.Ordinal))
                     && stacked.LowerDirectories.Any(l => LibC.LStat(Path.Combine(l, parent)) is { Mode: var lowerMode } && (lowerMode & 0xF000) == 0x4000))
@@ -71,35 +77,10 @@ public static class MountStubs
         }
     }
 
-    private static bool Exists(SnapshotMount root, string path) => root switch
-    {
-        OverlaySnapshotMount overlay => ExistsInLayers(overlay, path),
-        DirectorySnapshotMount directory => Present(Path.Combine(directory.Directory, path)),
-        _ => false,
-    };
-
-    // The merged view: the upper first (where a 0/0 character device is a whiteout), then lowers top-first.
-    private static bool ExistsInLayers(OverlaySnapshotMount overlay, string path)
-    {
-        foreach (var layer in overlay.LowerDirectories.Prepend(overlay.UpperDirectory))
-        {
-            var full = Path.Combine(layer, path);
-            if (IsWhiteout(full))
-            {
-                return false;
-            }
-            if (Present(full))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static bool Present(string path) => LibC.LStat(path) is not null;
-
-    private static bool IsWhiteout(string path) =>
-        LibC.LStat(path) is { } status && (status.Mode & 0xF000) == 0x2000 && status.RdevMajor == 0 && status.RdevMinor == 0;
+    // Looked up in the merged view without following any symlink on the host. A target whose parent is a symlink in
+    // the image counts as present: the runtime resolves it inside the container and the stub, if any, is not ours to find.
+    private static bool Exists(SnapshotMount root, string path) =>
+        Runtime.RootfsFiles.Resolve(root, path) is not { } resolved || resolved != path || Runtime.RootfsFiles.Find(root, path) is not null;
 
     private static string Normalize(string target) => string.Join('/', target.Split('/', StringSplitOptions.RemoveEmptyEntries));
 

@@ -8,14 +8,30 @@ namespace Builder.Sandbox.Runtime;
 /// output streamed as it comes, its exit code returned. The caller must be root of its user namespace (real root, or
 /// re-executed under <see cref="RootlessReexec"/>).
 /// </summary>
-public sealed class RuncExecutor(string stateDirectory) : IExecutor
+/// <param name="stateDirectory">Bundles, runc's state and secret files; see <see cref="RuntimeDirectories"/>.</param>
+/// <param name="inMemory">Whether <paramref name="stateDirectory"/> is a tmpfs: secrets are refused elsewhere.</param>
+public sealed class RuncExecutor(string stateDirectory, bool inMemory) : IExecutor
 {
     private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(10);
 
     private readonly string _runtime = FindRuntime();
 
+    /// <summary>An executor whose state lives on a tmpfs when the machine has one (tests).</summary>
+    public RuncExecutor(string stateDirectory)
+        : this(stateDirectory, false)
+    {
+    }
+
+    /// <summary>The executor of one lease on a store: its state in that lease's runtime directory.</summary>
+    public static RuncExecutor ForLease(string storeRoot, string leaseId) =>
+        new(RuntimeDirectories.For(storeRoot, leaseId, out var inMemory), inMemory);
+
     public async Task<int> RunAsync(ExecSpec spec, ISnapshot rootfs, ProcessIo io, CancellationToken cancellationToken)
     {
+        if ((spec.EnvHoldsSecrets || spec.Mounts.Any(m => m is SecretMount)) && !inMemory)
+        {
+            throw new SandboxException("secrets need a memory file system (tmpfs) for the runtime's state: none of $XDG_RUNTIME_DIR, /run or /dev/shm is one here");
+        }
         var root = rootfs.Mount;
         var user = UserResolver.Resolve(spec.User, RootfsFiles.TryReadText(root, "/etc/passwd"), RootfsFiles.TryReadText(root, "/etc/group"));
         var id = "builder-" + Guid.NewGuid().ToString("N")[..16];
@@ -28,6 +44,7 @@ public sealed class RuncExecutor(string stateDirectory) : IExecutor
         {
             EnsureWorkingDirectory(root, spec.WorkingDirectory, user);
             var etc = RootfsFiles.IsDirectory(root, "/etc") ? WriteEtcFiles(bundle, spec.Hostname) : ((string, string)?)null;
+            spec = spec with { Mounts = [.. spec.Mounts.Select(m => Pin(m, bundle))] };
             var config = RuntimeSpec.Create(spec, user, root, etc);
             // runc creates what a mount target lacks; those stubs are not the step's work.
             stubs = Mounts.MountStubs.FindMissing(root, config["mounts"]!.AsArray().Skip(1).Select(m => (string)m!["destination"]!));
@@ -36,10 +53,60 @@ public sealed class RuncExecutor(string stateDirectory) : IExecutor
         }
         finally
         {
-            // Whatever happened, the container and its bundle go; a leftover would hold the overlay mounted.
-            await RunQuietlyAsync(runtimeRoot, ["delete", "--force", id]).ConfigureAwait(false);
+            // Whatever happened, the container and its bundle (secrets included) go; a leftover would hold the overlay mounted.
+            await RunQuietlyAsync(_runtime, runtimeRoot, ["delete", "--force", id]).ConfigureAwait(false);
             TryDelete(bundle);
             Mounts.MountStubs.Remove(root, stubs);
+        }
+    }
+
+    /// <summary>
+    /// Stops every container whose state is under <paramref name="stateDirectory"/> (a killed build's) and deletes the
+    /// directory with its bundles and secrets.
+    /// </summary>
+    public static async Task RemoveStateAsync(string stateDirectory)
+    {
+        var runtimeRoot = Path.Combine(stateDirectory, "runc");
+        if (Directory.Exists(runtimeRoot) && TryFindRuntime() is { } runtime)
+        {
+            foreach (var container in Directory.EnumerateDirectories(runtimeRoot))
+            {
+                await RunQuietlyAsync(runtime, runtimeRoot, ["delete", "--force", Path.GetFileName(container)]).ConfigureAwait(false);
+            }
+        }
+        TryDelete(stateDirectory);
+    }
+
+    /// <summary>
+    /// A rooted bind becomes the host path its source resolves to inside its root (<see cref="Mounts.RootedPath.Pin"/>);
+    /// a secret becomes a read-only bind of a file in the bundle, which lives in memory.
+    /// </summary>
+    private static SandboxMount Pin(SandboxMount mount, string bundle)
+    {
+        switch (mount)
+        {
+            case BindMount { Root: { } root } bind:
+                return bind with { Source = Mounts.RootedPath.Pin(root, bind.Source), Root = null };
+            case SecretMount secret:
+                var directory = Directory.CreateDirectory(Path.Combine(bundle, "secrets")).FullName;
+                var file = Path.Combine(directory, Guid.NewGuid().ToString("N"));
+                using (var stream = new FileStream(file, new FileStreamOptions
+                {
+                    Mode = FileMode.CreateNew,
+                    Access = FileAccess.Write,
+                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                }))
+                {
+                    stream.Write(secret.Content);
+                }
+                File.SetUnixFileMode(file, secret.Mode);
+                if (secret.Uid != 0 || secret.Gid != 0)
+                {
+                    Oci.Layers.LibC.LChown(file, secret.Uid, secret.Gid);
+                }
+                return new BindMount(secret.Target, file, ReadOnly: true);
+            default:
+                return mount;
         }
     }
 
@@ -68,7 +135,7 @@ public sealed class RuncExecutor(string stateDirectory) : IExecutor
         catch (OperationCanceledException)
         {
             // Graceful first is pointless for a build step: kill the container, then make sure runc itself is gone.
-            await RunQuietlyAsync(runtimeRoot, ["kill", "--all", id, "KILL"]).ConfigureAwait(false);
+            await RunQuietlyAsync(_runtime, runtimeRoot, ["kill", "--all", id, "KILL"]).ConfigureAwait(false);
             using var grace = new CancellationTokenSource(KillGrace);
             try
             {
@@ -149,9 +216,9 @@ public sealed class RuncExecutor(string stateDirectory) : IExecutor
         }
     }
 
-    private async Task RunQuietlyAsync(string runtimeRoot, string[] arguments)
+    private static async Task RunQuietlyAsync(string runtime, string runtimeRoot, string[] arguments)
     {
-        var start = new ProcessStartInfo(_runtime) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo(runtime) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add("--root");
         start.ArgumentList.Add(runtimeRoot);
         foreach (var argument in arguments)
@@ -167,10 +234,24 @@ public sealed class RuncExecutor(string stateDirectory) : IExecutor
         }
     }
 
-    /// <summary>docker creates a missing WORKDIR owned by the process user before starting the process.</summary>
+    /// <summary>
+    /// docker creates a missing WORKDIR owned by the process user before starting the process. The path is resolved
+    /// inside the snapshot first, so a symlink the image holds (<c>/w -> /home/someone</c>) leads to its own directory
+    /// there, never to the host's; one under /proc is refused (a leaked descriptor, CVE-2024-21626's pattern).
+    /// </summary>
     private static void EnsureWorkingDirectory(SnapshotMount root, string workingDirectory, ResolvedUser user)
     {
-        if (workingDirectory is "/" or "" || RootfsFiles.IsDirectory(root, workingDirectory))
+        if (workingDirectory is "/" or "")
+        {
+            return;
+        }
+        var resolved = RootfsFiles.Resolve(root, workingDirectory)
+            ?? throw new SandboxException($"working directory {workingDirectory}: too many levels of symbolic links");
+        if (resolved == "proc" || resolved.StartsWith("proc/", StringComparison.Ordinal))
+        {
+            throw new SandboxException($"working directory {workingDirectory} is inside /proc, which the runtime mounts over the image");
+        }
+        if (RootfsFiles.IsDirectory(root, resolved))
         {
             return;
         }
@@ -180,18 +261,22 @@ public sealed class RuncExecutor(string stateDirectory) : IExecutor
             DirectorySnapshotMount directory => directory.Directory,
             _ => throw new ArgumentException("unknown snapshot mount", nameof(root)),
         };
-        var lowers = root is OverlaySnapshotMount o ? o.LowerDirectories : [];
         var relative = "";
-        foreach (var part in workingDirectory.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var part in resolved.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
             relative = relative.Length == 0 ? part : $"{relative}/{part}";
             var path = Path.Combine(writable, relative);
-            if (Oci.Layers.LibC.LStat(path) is not null)
+            var here = Oci.Layers.LibC.LStat(path);
+            if (here is { IsDirectory: true })
             {
                 continue;
             }
+            if (here is not null)
+            {
+                throw new SandboxException($"working directory {workingDirectory}: /{relative} is not a directory");
+            }
             // A directory a lower layer has keeps its metadata in the upper (what a copy-up does); new ones are the user's.
-            var lower = lowers.Select(l => Oci.Layers.LibC.LStat(Path.Combine(l, relative))).FirstOrDefault(s => s is not null);
+            var lower = RootfsFiles.Find(root, relative) is ({ IsDirectory: true } status, _) ? status : (Oci.Layers.FileStatus?)null;
             Oci.Layers.LibC.MakeDirectory(path, 0b111_101_101);
             if (lower is { } existing)
             {
@@ -229,7 +314,10 @@ public sealed class RuncExecutor(string stateDirectory) : IExecutor
         }
     }
 
-    private static string FindRuntime()
+    private static string FindRuntime() =>
+        TryFindRuntime() ?? throw new SandboxException("no OCI runtime found: install runc (scripts/install-deps.sh does)");
+
+    private static string? TryFindRuntime()
     {
         foreach (var name in new[] { "runc", "crun" })
         {
@@ -242,6 +330,6 @@ public sealed class RuncExecutor(string stateDirectory) : IExecutor
                 }
             }
         }
-        throw new SandboxException("no OCI runtime found: install runc (scripts/install-deps.sh does)");
+        return null;
     }
 }

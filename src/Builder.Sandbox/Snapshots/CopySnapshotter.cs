@@ -9,13 +9,14 @@ namespace Builder.Sandbox.Snapshots;
 /// directory and the tree is recorded; the diff compares the tree after the step with that record (type, mode,
 /// owner, size, mtime, inode, link target), as docker's vfs driver does. Slower than overlay, and as exact.
 /// </summary>
-public sealed class CopySnapshotter(string root) : ISnapshotter
+public sealed class CopySnapshotter(string root, StoreLease? lease = null) : ISnapshotter
 {
     public string Root { get; } = root;
 
     public async Task<ISnapshot> PrepareAsync(IReadOnlyList<ILayer> parents, CancellationToken cancellationToken)
     {
-        var directory = Path.Combine(Root, "snapshots", Guid.NewGuid().ToString("N"));
+        var directory = Path.Combine(Path.GetFullPath(Root), "snapshots", Guid.NewGuid().ToString("N"));
+        lease?.Hold(LeaseKind.Path, directory);
         var rootfs = Path.Combine(directory, "rootfs");
         Directory.CreateDirectory(rootfs);
         foreach (var layer in parents)
@@ -185,7 +186,7 @@ public static class Snapshotters
             return new OverlaySnapshotter(root, layers);
         }
         log("overlayfs is not available here; using the copy snapshotter (slower)");
-        return new CopySnapshotter(root);
+        return new CopySnapshotter(root, layers.Lease);
     });
 
     private sealed class DeferredSnapshotter(Func<ISnapshotter> choose) : ISnapshotter

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Builder.Oci;
+using Builder.Oci.Content;
 using Builder.Oci.Images;
 using Builder.Oci.Layers;
 
@@ -16,8 +17,12 @@ public sealed class LayerCache(string root)
 
     public string Root { get; } = root;
 
+    /// <summary>The lease that holds the layers and temporary directories this instance uses (see <see cref="StoreLeases"/>).</summary>
+    public StoreLease? Lease { get; set; }
+
     public async Task<string> EnsureAsync(ILayer layer, CancellationToken cancellationToken)
     {
+        Lease?.Hold(LeaseKind.Layer, layer.DiffId.Hex);
         var target = Path.Combine(Root, layer.DiffId.Hex);
         if (Directory.Exists(target))
         {
@@ -41,10 +46,19 @@ public sealed class LayerCache(string root)
     }
 
     /// <summary>
-    /// Deletes the extracted layers not in <paramref name="keep"/> (no image uses them any more) and what an
-    /// interrupted extraction left behind; returns how many directories went.
+    /// Deletes the extracted layers not in <paramref name="keep"/> (no image uses them any more) that no live lease
+    /// holds, and what interrupted extractions left; returns how many directories went. Call it under the store's
+    /// sweep lock (<see cref="StoreLeases.LockForSweep"/>).
     /// </summary>
-    public int Prune(IReadOnlySet<Digest> keep)
+    public int Prune(IReadOnlySet<Digest> keep, LiveLeases live) =>
+        Remove(name => Digest.TryParse("sha256:" + name, out var diffId) && !keep.Contains(diffId) && !live.Holds(LeaseKind.Layer, name))
+        + RemoveTemporary(live);
+
+    /// <summary>Deletes the temporary directories of extractions no live lease holds (a killed build's). Under the sweep lock.</summary>
+    public int RemoveTemporary(LiveLeases live) =>
+        Remove(name => name.EndsWith(".tmp", StringComparison.Ordinal) && !live.Holds(LeaseKind.Path, Path.Combine(Path.GetFullPath(Root), name)));
+
+    private int Remove(Func<string, bool> condemned)
     {
         if (!Directory.Exists(Root))
         {
@@ -53,9 +67,7 @@ public sealed class LayerCache(string root)
         var removed = 0;
         foreach (var directory in Directory.EnumerateDirectories(Root))
         {
-            var name = Path.GetFileName(directory);
-            var isLayer = Digest.TryParse("sha256:" + name, out var diffId);
-            if ((isLayer && !keep.Contains(diffId)) || (!isLayer && name.EndsWith(".tmp", StringComparison.Ordinal)))
+            if (condemned(Path.GetFileName(directory)))
             {
                 DeleteTree(directory);
                 removed++;
@@ -65,13 +77,19 @@ public sealed class LayerCache(string root)
     }
 
     /// <summary>Whether the layer is extracted here already.</summary>
-    public bool Contains(Digest diffId) => Directory.Exists(Path.Combine(Root, diffId.Hex));
+    public bool Contains(Digest diffId)
+    {
+        Lease?.Hold(LeaseKind.Layer, diffId.Hex);
+        return Directory.Exists(Path.Combine(Root, diffId.Hex));
+    }
 
     /// <summary>A fresh directory beside the cache for <see cref="ExtractAsync"/>, later given to <see cref="AdoptAsync"/>.</summary>
     public string NewTemporaryDirectory()
     {
         Directory.CreateDirectory(Root);
-        return Directory.CreateDirectory(Path.Combine(Root, $".{Guid.NewGuid():N}.tmp")).FullName;
+        var path = Path.Combine(Path.GetFullPath(Root), $".{Guid.NewGuid():N}.tmp");
+        Lease?.Hold(LeaseKind.Path, path);
+        return Directory.CreateDirectory(path).FullName;
     }
 
     /// <summary>Extracts a layer tar into <paramref name="directory"/> in the form the cache keeps (overlay whiteouts).</summary>
@@ -85,6 +103,7 @@ public sealed class LayerCache(string root)
     /// </summary>
     public async Task AdoptAsync(Digest diffId, string directory, CancellationToken cancellationToken)
     {
+        Lease?.Hold(LeaseKind.Layer, diffId.Hex);
         await UnderGateAsync(diffId, () => Task.FromResult(Place(directory, Path.Combine(Root, diffId.Hex))), cancellationToken).ConfigureAwait(false);
         DeleteTree(directory); // still there only when the cache had the layer already
     }

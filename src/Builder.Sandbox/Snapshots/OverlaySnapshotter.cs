@@ -40,7 +40,8 @@ public sealed class OverlaySnapshotter(string root, LayerCache layers) : ISnapsh
         // The same layer twice (two RUNs that changed nothing, two identical COPYs) is one directory, and overlayfs refuses a
         // lowerdir listed twice (ELOOP). The topmost copy already shadows everything the lower one shows: keep only it.
         lowers = [.. lowers.Distinct(StringComparer.Ordinal)];
-        var directory = Path.Combine(Root, "snapshots", Guid.NewGuid().ToString("N"));
+        var directory = Path.Combine(Path.GetFullPath(Root), "snapshots", Guid.NewGuid().ToString("N"));
+        _layers.Lease?.Hold(LeaseKind.Path, directory);
         var upper = Path.Combine(directory, "upper");
         var work = Path.Combine(directory, "work");
         Directory.CreateDirectory(upper);

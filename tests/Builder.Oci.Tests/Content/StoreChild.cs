@@ -26,6 +26,16 @@ public static class StoreChild
                 await Task.Delay(Timeout.Infinite);
                 return 1;
             }
+            case ["lease-and-hang", var root, var digest]:
+            {
+                // Holds a blob under a lease, says so, and waits to be killed (kill -9: the lease file stays, its lock goes).
+                var lease = StoreLeases.Acquire(root);
+                lease.Hold(Digest.Parse(digest));
+                Console.WriteLine("held");
+                await Task.Delay(Timeout.Infinite);
+                GC.KeepAlive(lease);
+                return 1;
+            }
             case ["tag", var root, var prefix, var count]:
             {
                 var store = await OciLayoutStore.OpenAsync(root, CancellationToken.None);

@@ -67,4 +67,36 @@ public sealed class MountStubsTests : IDisposable
         Assert.Equal(0, mknod.ExitCode);
         Assert.Equal(["opt/tool"], missing);
     }
+
+    [Fact]
+    public void A_stub_whose_parent_the_step_made_a_symlink_to_the_host_is_left_alone_and_so_is_the_host()
+    {
+        Make("rootfs/tmp", directory: true);
+        var host = Make("host/token"); // an empty host file with the stub's name
+        Make("host/apt", directory: true);
+        var root = new DirectorySnapshotMount(Path.Combine(_root, "rootfs"));
+        var missing = MountStubs.FindMissing(root, ["/run/secrets/token", "/run/secrets/apt"]);
+        // The step replaced the stub's parent: `rm -rf /run/secrets && ln -s HOST /run/secrets`.
+        Make("rootfs/run", directory: true);
+        File.CreateSymbolicLink(Path.Combine(_root, "rootfs/run/secrets"), Path.Combine(_root, "host"));
+
+        MountStubs.Remove(root, missing);
+
+        Assert.True(File.Exists(host));
+        Assert.True(Directory.Exists(Path.Combine(_root, "host/apt")));
+    }
+
+    [Fact]
+    public void A_target_below_an_image_symlink_is_not_looked_up_on_the_host()
+    {
+        Make("host/present");
+        Make("rootfs/run", directory: true);
+        File.CreateSymbolicLink(Path.Combine(_root, "rootfs/run/secrets"), Path.Combine(_root, "host"));
+        var root = new DirectorySnapshotMount(Path.Combine(_root, "rootfs"));
+
+        // Resolved inside the root the link leads nowhere; the runtime makes the target there, not in the host directory.
+        var missing = MountStubs.FindMissing(root, ["/run/secrets/present"]);
+
+        Assert.DoesNotContain("run/secrets/present", missing);
+    }
 }
