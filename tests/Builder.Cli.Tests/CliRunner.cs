@@ -5,6 +5,14 @@ internal static class CliRunner
 {
     public sealed record Result(int ExitCode, string Out, string Error);
 
+    // Verbs that open the store use one of their own, never the machine's, deleted when the tests end.
+    static CliRunner()
+    {
+        var root = Directory.CreateTempSubdirectory("builder-cli-tests-").FullName;
+        Environment.SetEnvironmentVariable("BUILDER_ROOT", root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(root, recursive: true);
+    }
+
     public static Result Run(params string[] args)
     {
         using var stdout = new StringWriter();
