@@ -17,35 +17,60 @@ public static class MountSourceCopy
     /// </summary>
     public static string CopyOut(ICopySourceTree tree, string source, string destinationRoot)
     {
-        var cleaned = string.Join('/', SourceTrees.Clean(source));
-        var resolved = tree.Follow(cleaned);
-        if (resolved is null || tree.Stat(resolved) is not { } top || (resolved.Length > 0 && tree.IsIgnored(resolved)))
-        {
-            throw new BuildException(tree.NotFound(source, cleaned));
-        }
-        var directories = new List<(string Path, SourceEntry Entry)>();
+        var (resolved, top) = Find(tree, source);
         // Parents of the source are plain directories here: only the source itself and what is below it are shown.
         if (resolved.Length > 0)
         {
             Directory.CreateDirectory(Path.Combine(destinationRoot, Path.GetDirectoryName(resolved) ?? ""));
         }
-        Write(top, resolved, destinationRoot, directories);
+        Copy(tree, resolved, top, destinationRoot, resolved.Length == 0 ? 0 : -1);
+        return resolved;
+    }
+
+    /// <summary>
+    /// Copies the directory <paramref name="source"/> names in <paramref name="tree"/> (resolved as for
+    /// <see cref="CopyOut"/>) as <paramref name="destination"/> itself: what seeds a cache mount's new directory.
+    /// </summary>
+    public static void CopyContents(ICopySourceTree tree, string source, string destination)
+    {
+        var (resolved, top) = Find(tree, source);
+        if (!top.IsDirectory)
+        {
+            throw new BuildException($"cache mount source {source} is not a directory");
+        }
+        Copy(tree, resolved, top, destination, resolved.Length == 0 ? 0 : resolved.Length + 1);
+    }
+
+    private static (string Resolved, SourceEntry Entry) Find(ICopySourceTree tree, string source)
+    {
+        var cleaned = string.Join('/', SourceTrees.Clean(source));
+        var resolved = tree.Follow(cleaned);
+        return resolved is null || tree.Stat(resolved) is not { } top || (resolved.Length > 0 && tree.IsIgnored(resolved))
+            ? throw new BuildException(tree.NotFound(source, cleaned))
+            : (resolved, top);
+    }
+
+    // Copies the tree at `resolved` to `destinationRoot`, each path with its first `strip` characters cut off (-1: none).
+    private static void Copy(ICopySourceTree tree, string resolved, SourceEntry top, string destinationRoot, int strip)
+    {
+        string Destination(string path) => strip < 0 ? path : path.Length <= strip ? "" : path[strip..];
+        var directories = new List<(string Path, SourceEntry Entry)>();
+        Write(top, Destination(resolved), destinationRoot, directories);
         if (top.IsDirectory)
         {
             foreach (var path in tree.Walk(resolved, null))
             {
                 if (tree.Stat(path) is { } entry)
                 {
-                    Write(entry, path, destinationRoot, directories);
+                    Write(entry, Destination(path), destinationRoot, directories);
                 }
             }
         }
         // Modes last, deepest first: a read-only directory would stop its children from being written.
         foreach (var (path, entry) in Enumerable.Reverse(directories))
         {
-            LibC.Chmod(Path.Combine(destinationRoot, path), entry.Permissions);
+            LibC.Chmod(path.Length == 0 ? destinationRoot : Path.Combine(destinationRoot, path), entry.Permissions);
         }
-        return resolved;
     }
 
     private static void Write(SourceEntry entry, string path, string destinationRoot, List<(string, SourceEntry)> directories)

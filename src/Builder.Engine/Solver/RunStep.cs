@@ -104,12 +104,22 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
         switch (mount.Type)
         {
             case MountType.Cache:
+                var cacheId = mount.Id ?? mount.Target;
+                Action<string>? seed = null;
+                if (mount.From is not null)
+                {
+                    // BuildKit starts such a cache from the source's content, one cache per id and source content.
+                    var (tree, identity) = await SourceTreeAsync(mount.From, cancellationToken).ConfigureAwait(false);
+                    cacheId += "\0from:" + identity + "\0" + (mount.Source ?? "/");
+                    seed = directory => Semantics.MountSourceCopy.CopyContents(tree, mount.Source ?? "/", directory);
+                }
                 var lease = await session.CacheMounts.AcquireAsync(
-                    new CacheMountRequest(mount.Id ?? mount.Target, (Sandbox.Mounts.CacheSharing)(int)mount.Sharing)
+                    new CacheMountRequest(cacheId, (Sandbox.Mounts.CacheSharing)(int)mount.Sharing)
                     {
                         UserId = mount.Uid ?? 0,
                         GroupId = mount.Gid ?? 0,
                         Mode = (UnixFileMode)(mount.Mode ?? 0b111_101_101),
+                        Seed = seed,
                     },
                     cancellationToken).ConfigureAwait(false);
                 leases.Add(lease);
@@ -154,21 +164,24 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
     /// </summary>
     private async Task<SandboxMount> BindAsync(RunMount mount, string scratch, CancellationToken cancellationToken)
     {
-        Semantics.ICopySourceTree tree;
-        if (mount.From is null)
-        {
-            tree = new Semantics.ContextSourceTree(session.Context);
-        }
-        else
-        {
-            var layers = stage.ResolveStageIndex(mount.From) is { } index && session.Stages.TryGetValue(index, out var built)
-                ? (await built.ConfigureAwait(false)).Layers
-                : (await session.ResolveImageAsync(mount.From, null, 0, cancellationToken).ConfigureAwait(false)).Layers;
-            tree = new Semantics.ViewSourceTree(await session.ViewAsync(layers, cancellationToken).ConfigureAwait(false));
-        }
+        var (tree, _) = await SourceTreeAsync(mount.From, cancellationToken).ConfigureAwait(false);
         var root = Directory.CreateDirectory(Path.Combine(scratch, "bind-" + Guid.NewGuid().ToString("N"))).FullName;
         var path = Semantics.MountSourceCopy.CopyOut(tree, mount.Source ?? "", root);
         return new BindMount(mount.Target, path, mount.ReadOnly) { Root = root };
+    }
+
+    /// <summary>What a mount's <c>from=</c> names (the context when absent), and a name for its content.</summary>
+    private async Task<(Semantics.ICopySourceTree Tree, string Identity)> SourceTreeAsync(string? from, CancellationToken cancellationToken)
+    {
+        if (from is null)
+        {
+            return (new Semantics.ContextSourceTree(session.Context), "context");
+        }
+        var layers = stage.ResolveStageIndex(from) is { } index && session.Stages.TryGetValue(index, out var built)
+            ? (await built.ConfigureAwait(false)).Layers
+            : (await session.ResolveImageAsync(from, null, 0, cancellationToken).ConfigureAwait(false)).Layers;
+        var view = await session.ViewAsync(layers, cancellationToken).ConfigureAwait(false);
+        return (new Semantics.ViewSourceTree(view), Digest.Of(Encoding.UTF8.GetBytes(string.Join(',', layers.Select(l => l.DiffId)))).Hex);
     }
 
     /// <summary>Keeps the last lines a step printed and reports each line as progress.</summary>

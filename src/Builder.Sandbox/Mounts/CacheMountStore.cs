@@ -25,6 +25,9 @@ public sealed record CacheMountRequest(string Id, CacheSharing Sharing)
     public long GroupId { get; init; }
 
     public UnixFileMode Mode { get; init; } = (UnixFileMode)0b111_101_101;
+
+    /// <summary>Fills a new cache directory before its first use (a cache mount's <c>from=</c>); null leaves it empty.</summary>
+    public Action<string>? Seed { get; init; }
 }
 
 /// <summary>
@@ -71,6 +74,7 @@ public sealed class CacheMountStore(string root)
             // Created under a temporary name and renamed, so a half-made directory is never used.
             var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
             Directory.CreateDirectory(temporary);
+            request.Seed?.Invoke(temporary);
             File.SetUnixFileMode(temporary, request.Mode);
             if (request.UserId != 0 || request.GroupId != 0)
             {
@@ -82,7 +86,7 @@ public sealed class CacheMountStore(string root)
             }
             catch (IOException) when (Directory.Exists(path))
             {
-                Directory.Delete(temporary);
+                Directory.Delete(temporary, recursive: true);
             }
         }
         return path;

@@ -163,6 +163,21 @@ public sealed class BindMountEscapeTests
     }
 
     [Fact]
+    public async Task Cache_mount_from_a_stage_starts_with_the_stage_files_resolved_inside_it()
+    {
+        using var build = await HostileBuild.StartAsync();
+
+        var outcome = await build.BuildAsync($"""
+            FROM busybox AS seed
+            RUN mkdir -p {build.Canary.Directory} && echo stage > {build.Canary.Directory}/x && ln -s {build.Canary.Directory} /evil
+            FROM busybox
+            RUN --mount=type=cache,id=seeded,from=seed,source=/evil,target=/m cat /m/x > /seen && echo more > /m/added
+            """);
+
+        Assert.Equal("stage\n", outcome.ReadImageFile("/seen"));
+    }
+
+    [Fact]
     public async Task Read_only_context_bind_refuses_writes()
     {
         using var build = await HostileBuild.StartAsync();
