@@ -190,6 +190,14 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
+    public void Lint_names_a_missing_config_file()
+    {
+        var dockerfile = Path.Combine(Context("FROM scratch\n"), "Dockerfile");
+
+        AssertFails(CliRunner.Run("lint", "--config", "/nonexistent/.hadolint.yaml", dockerfile), "error: /nonexistent/.hadolint.yaml: no such file or directory");
+    }
+
+    [Fact]
     public void Build_with_a_dockerfile_that_is_a_directory_says_so()
     {
         var context = Context("FROM scratch\n");

@@ -36,7 +36,7 @@ internal static class LintCommand
             LintConfig settings;
             try
             {
-                settings = configPath is null ? LintConfig.Default : LintConfig.Parse(await File.ReadAllTextAsync(configPath, cancellationToken));
+                settings = configPath is null ? LintConfig.Default : LintConfig.Parse(CliFiles.ReadText(configPath));
                 settings = settings with { Ignored = new HashSet<string>(settings.Ignored.Concat(result.GetValue(ignore) ?? []), StringComparer.Ordinal) };
                 if (result.GetValue(threshold) is { } level)
                 {
