@@ -59,6 +59,9 @@ public sealed partial class BuildImage : AsyncTask
     /// <summary>An RFC 3161 timestamp authority URL.</summary>
     public string? SignTimestampUrl { get; set; }
 
+    /// <summary>Run BuildKit's build checks as warnings (off when the LintDockerfile target already linted the Dockerfile).</summary>
+    public bool RunChecks { get; set; } = true;
+
     /// <summary>The images built: ItemSpec is the full name; metadata Digest, MediaType, Size and ImageId.</summary>
     [Output]
     public ITaskItem[] Images { get; set; } = [];
@@ -77,6 +80,7 @@ public sealed partial class BuildImage : AsyncTask
             Target = string.IsNullOrEmpty(Target) ? null : Target,
             Outputs = string.IsNullOrEmpty(Output) ? [] : [BuildOutput.Parse(Output)],
             SourceDateEpoch = Oci.Layers.LayerWriterOptions.SourceDateEpochFromEnvironment(),
+            RunChecks = RunChecks,
         };
         // The key before the build: a wrong password should not cost a build.
         using var signer = Sign ? LoadSigner() : null;

@@ -36,6 +36,13 @@ public sealed record BuildRequest
 
     /// <summary>Clamps file times and the created dates (SOURCE_DATE_EPOCH, from the environment or a build arg).</summary>
     public DateTimeOffset? SourceDateEpoch { get; init; }
+
+    /// <summary>
+    /// Run BuildKit's build checks first, as <c>docker build</c> does: findings are warnings (progress events and
+    /// <see cref="BuildResult.CheckWarnings"/>), or fail the build under <c>check=error=true</c>. Off where the caller
+    /// lints the Dockerfile itself (MSBuild with BuilderLint).
+    /// </summary>
+    public bool RunChecks { get; init; } = true;
 }
 
 /// <summary>A <c>--secret id=…,src=…|env=…</c>: read when a RUN mounts it, never stored.</summary>
@@ -55,6 +62,9 @@ public sealed record BuildResult(Descriptor Manifest, Digest ImageId, IReadOnlyL
 
     /// <summary>The images the build read (FROM, COPY --from, RUN --mount from=), each with the digest its name resolved to.</summary>
     public IReadOnlyList<ResolvedImage> ResolvedImages { get; init; } = [];
+
+    /// <summary>What BuildKit's build checks found (warnings: the build went on), as BuildKit prints them.</summary>
+    public IReadOnlyList<string> CheckWarnings { get; init; } = [];
 }
 
 /// <summary>An image reference a build used, the digest it resolved to (what the store or registry named) and the platform taken.</summary>

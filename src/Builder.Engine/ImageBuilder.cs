@@ -43,6 +43,7 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
         {
             throw new DockerfileException(fileName, parseError.Span, parseError.Message);
         }
+        var checks = RunChecks(request, dockerfileText, fileName, progress);
         var bound = Binder.Bind(syntax);
         var platformArgs = PlatformArgs(request.Platform);
         var graph = StageGraph.Build(bound, new StageGraphOptions(request.BuildArgs, request.Target, platformArgs));
@@ -97,7 +98,8 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
 
         var manifest = await WriteImageAsync(target, request, cancellationToken).ConfigureAwait(false);
         var unused = request.BuildArgs.Keys.Where(k => !session.UsedBuildArgs.Contains(k) && !platformArgs.ContainsKey(k)
-            && !graph.GlobalArgs.ContainsKey(k) && !StageVariablesProxy(k)).Order(StringComparer.Ordinal).ToList();
+            && !graph.GlobalArgs.ContainsKey(k) && !StageVariablesProxy(k)
+            && !k.StartsWith("BUILDKIT_", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList(); // the builder's own, as BuildKit's
         if (unused.Count > 0)
         {
             progress.Report(new BuildWarning(DateTimeOffset.UtcNow, $"[Warning] One or more build-args [{Dockerfile.Text.ShortList.Join(" ", unused)}] were not consumed"));
@@ -105,6 +107,7 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
         return new BuildResult(manifest.Descriptor, manifest.Value.Config.Digest, unused)
         {
             DockerfileDigest = Digest.Of(dockerfileBytes),
+            CheckWarnings = [.. checks.Findings.Select(Lint.BuildCheckReport.Describe)],
             ResolvedImages = [.. session.ResolvedImages.Values],
         };
     }
@@ -138,6 +141,27 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
                 }
             }
         }
+    }
+
+    /// <summary>BuildKit's checks, before anything is built: each finding a warning, or all of them an error under check=error=true.</summary>
+    private static Lint.BuildCheckReport RunChecks(BuildRequest request, string text, string fileName, IBuildProgress progress)
+    {
+        if (!request.RunChecks)
+        {
+            return new Lint.BuildCheckReport([], false);
+        }
+        var report = Lint.BuildChecks.Run(text, fileName, request.BuildArgs, null, request.Platform.ToString());
+        foreach (var finding in report.Findings)
+        {
+            progress.Report(new BuildWarning(DateTimeOffset.UtcNow, Lint.BuildCheckReport.Describe(finding)));
+        }
+        if (report.Fatal && report.Findings is [var first, ..])
+        {
+            var at = new TextPosition(first.Line, first.Column);
+            throw new DockerfileException(fileName, new TextSpan(at, at),
+                $"lint violation found for rules: {string.Join(", ", report.Findings.Select(f => f.RuleId).Distinct())}");
+        }
+        return report;
     }
 
     private static bool StageVariablesProxy(string name) => Semantics.StageVariables.ProxyArgs.Contains(name);

@@ -5,7 +5,11 @@ using Builder.Lint.Rules;
 namespace Builder.Lint;
 
 /// <summary>What a caller may add to a lint: the context's ignore patterns, how to find a base image's platform, the target platform.</summary>
-public sealed record LintInputs(IReadOnlyList<string>? IgnorePatterns, Func<string, string?>? BaseImagePlatform, string TargetPlatform);
+public sealed record LintInputs(IReadOnlyList<string>? IgnorePatterns, Func<string, string?>? BaseImagePlatform, string TargetPlatform)
+{
+    /// <summary>A <c># check=</c> directive's value that replaces the Dockerfile's own (the BUILDKIT_DOCKERFILE_CHECK build arg).</summary>
+    public string? CheckDirective { get; init; }
+}
 
 /// <summary>
 /// Lints a Dockerfile with every hadolint rule and BuildKit check, then applies pragmas (<c># hadolint ignore=</c>,
@@ -46,10 +50,10 @@ public static class DockerfileLinter
             TargetPlatform = inputs.TargetPlatform,
         };
         var findings = Checks.SelectMany(c => c.Analyze(context)).ToList();
-        return Filter(findings, syntax, config);
+        return Filter(findings, syntax, config, inputs.CheckDirective ?? syntax.Directive("check")?.Value);
     }
 
-    private static List<LintFinding> Filter(List<LintFinding> findings, DockerfileSyntax syntax, LintConfig config)
+    private static List<LintFinding> Filter(List<LintFinding> findings, DockerfileSyntax syntax, LintConfig config, string? checkDirective)
     {
         var global = new HashSet<string>(StringComparer.Ordinal);
         var perLine = new Dictionary<int, HashSet<string>>();
@@ -96,9 +100,9 @@ public static class DockerfileLinter
         // BuildKit runs experimental checks only when the directive asks for them (even past skip=all).
         var experimental = new HashSet<string>(StringComparer.Ordinal);
         var checksAreErrors = false;
-        if (syntax.Directive("check") is { } check)
+        if (checkDirective is { } check)
         {
-            foreach (var part in check.Value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            foreach (var part in check.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 var (key, value) = part.Split('=', 2) is [var k, var v] ? (k.Trim(), v.Trim()) : (part, "");
                 var names = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -118,11 +118,16 @@ public sealed class MSBuildTests
         var second = await DotnetAsync(project, environment, "build", "-t:BuildImage");
         await File.WriteAllTextAsync(Path.Combine(project, "Dockerfile"), "FROM busybox:1\nMAINTAINER me\n");
         var failing = await DotnetAsync(project, environment, "build");
+        // BuildImage alone lints first too (BuilderLint): the error stops it before anything is built.
+        var failingImage = await DotnetAsync(project, environment, "build", "-t:BuildImage");
 
         first.EnsureSuccess("first build");
         Assert.Contains("Dockerfile(2,1): warning DL3003: Use WORKDIR to switch to a directory", first.Out);
         second.EnsureSuccess("second build");
         Assert.Contains("CACHED", second.Out);
+        Assert.Contains("Dockerfile(2,1): warning DL3003: Use WORKDIR to switch to a directory", second.Out);
+        Assert.NotEqual(0, failingImage.ExitCode);
+        Assert.Contains("Dockerfile(2,1): error DL4000: MAINTAINER is deprecated", failingImage.Out);
         Assert.NotEqual(0, failing.ExitCode);
         Assert.Contains("Dockerfile(2,1): error DL4000: MAINTAINER is deprecated", failing.Out);
     }

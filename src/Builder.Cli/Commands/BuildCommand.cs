@@ -103,6 +103,15 @@ internal static class BuildCommand
             await using var sandbox = await SandboxHost.OpenAsync(images, message => io.Error.WriteLine(message), cancellationToken);
             var builder = new ImageBuilder(images.Store, sandbox.Snapshotter, sandbox.Layers, sandbox.Executor, registries);
             var built = await builder.BuildAsync(request, progress, cancellationToken);
+            if (built.CheckWarnings.Count > 0 && !result.GetValue(quiet) && result.GetValue(progressMode) != "quiet")
+            {
+                // After the build, as docker build prints them: the checks warned, they did not fail it.
+                io.Error.WriteLine($"{built.CheckWarnings.Count} warning{(built.CheckWarnings.Count == 1 ? "" : "s")} found:");
+                foreach (var warning in built.CheckWarnings)
+                {
+                    io.Error.WriteLine($" - {warning}");
+                }
+            }
 
             var compression = new ImageCompression(images.Store);
             var attestations = new Attestations(result.GetValue(sbom), result.GetValue(provenance), identity, timestamps, started);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Builder.Dockerfile.Binding;
+using Builder.Engine.Semantics;
 using Builder.Oci;
 using Builder.Sandbox;
 using Builder.Sandbox.Mounts;
@@ -37,8 +38,9 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
         var buildArgs = stage.Variables.ArgsWithValues;
         var createdBy = "RUN " + (buildArgs.Count > 0 ? $"|{buildArgs.Count} {string.Join(' ', buildArgs.Select(a => $"{a.Key}={a.Value}"))} " : "")
             + string.Join(' ', args) + " # buildkit";
-        var key = CacheKey.Of(stage.Key, "RUN", string.Join('\0', args), string.Join('\0', env), config.User ?? "", stage.WorkingDirectory,
-            network.ToString(), string.Join('\0', run.Mounts));
+        // What bind mounts show is an input too: a changed context file (or stage) runs the step again.
+        var key = CacheKey.Of(stage.Key, "RUN", [string.Join('\0', args), string.Join('\0', env), config.User ?? "", stage.WorkingDirectory,
+            network.ToString(), string.Join('\0', run.Mounts), .. await BindInputsAsync(mounts, cancellationToken).ConfigureAwait(false)]);
         // A record without a layer comes from a build before empty RUN layers: it is run again.
         if (!session.Request.NoCache && await session.Cache.GetAsync(key, cancellationToken).ConfigureAwait(false) is { Layer: not null } hit)
         {
@@ -99,8 +101,34 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
         session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
     }
 
+    /// <summary>A digest of what each bind mount shows: the context files under its source, or the stage's or image's layers.</summary>
+    private async Task<IReadOnlyList<string>> BindInputsAsync(IReadOnlyList<RunMount> mounts, CancellationToken cancellationToken)
+    {
+        var inputs = new List<string>();
+        foreach (var mount in mounts.Where(m => m.Type == MountType.Bind))
+        {
+            if (mount.From is null)
+            {
+                Semantics.ICopySourceTree tree = new Semantics.ContextSourceTree(session.Context);
+                var resolved = tree.Follow(string.Join('/', Semantics.SourceTrees.Clean(mount.Source ?? "")));
+                var paths = resolved is null ? [] : tree.Stat(resolved) is { IsDirectory: true } ? [resolved, .. tree.Walk(resolved, null)] : new[] { resolved }.AsEnumerable();
+                inputs.Add("context:" + (resolved ?? "") + ":" + session.Context.Hash(paths));
+            }
+            else
+            {
+                inputs.Add("from:" + string.Join(',', (await LayersOfAsync(mount.From, cancellationToken).ConfigureAwait(false)).Select(l => l.DiffId)));
+            }
+        }
+        return inputs;
+    }
+
+    /// <summary>A mount's target: a relative one is under the step's working directory, as BuildKit resolves it.</summary>
+    private string TargetOf(RunMount mount) =>
+        mount.Target.Length == 0 || mount.Target.StartsWith('/') ? mount.Target : "/" + string.Join('/', Semantics.SourceTrees.Clean(stage.WorkingDirectory + "/" + mount.Target));
+
     private async Task<IReadOnlyList<SandboxMount>> MountAsync(RunMount mount, string scratch, List<IDisposable> leases, List<string> env, CancellationToken cancellationToken)
     {
+        mount = mount with { Id = mount.Id ?? (mount.Type == MountType.Cache ? mount.Target : null), Target = TargetOf(mount) };
         switch (mount.Type)
         {
             case MountType.Cache:
@@ -170,6 +198,11 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
         return new BindMount(mount.Target, path, mount.ReadOnly) { Root = root };
     }
 
+    private async Task<IReadOnlyList<Oci.Images.ILayer>> LayersOfAsync(string from, CancellationToken cancellationToken) =>
+        stage.ResolveStageIndex(from) is { } index && session.Stages.TryGetValue(index, out var built)
+            ? (await built.ConfigureAwait(false)).Layers
+            : (await session.ResolveImageAsync(from, null, 0, cancellationToken).ConfigureAwait(false)).Layers;
+
     /// <summary>What a mount's <c>from=</c> names (the context when absent), and a name for its content.</summary>
     private async Task<(Semantics.ICopySourceTree Tree, string Identity)> SourceTreeAsync(string? from, CancellationToken cancellationToken)
     {
@@ -177,9 +210,7 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
         {
             return (new Semantics.ContextSourceTree(session.Context), "context");
         }
-        var layers = stage.ResolveStageIndex(from) is { } index && session.Stages.TryGetValue(index, out var built)
-            ? (await built.ConfigureAwait(false)).Layers
-            : (await session.ResolveImageAsync(from, null, 0, cancellationToken).ConfigureAwait(false)).Layers;
+        var layers = await LayersOfAsync(from, cancellationToken).ConfigureAwait(false);
         var view = await session.ViewAsync(layers, cancellationToken).ConfigureAwait(false);
         return (new Semantics.ViewSourceTree(view), Digest.Of(Encoding.UTF8.GetBytes(string.Join(',', layers.Select(l => l.DiffId)))).Hex);
     }

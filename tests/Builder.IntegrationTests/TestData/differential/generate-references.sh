@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates expected.json for every case with BuildKit (dockerd from Debian's docker.io, 20.10, DOCKER_BUILDKIT=1).
 # Not run by the tests or CI: the outputs are committed. Needs root, docker.io, busybox-static and a built `builder`.
-# usage: generate-references.sh PATH/TO/builder.dll PATH/TO/buildkit-reference.sh
+# usage: generate-references.sh PATH/TO/builder.dll PATH/TO/buildkit-reference.sh [CASE...]   (no CASE: all of them)
 set -euo pipefail
-builder_dll=$1; reference=$2
+builder_dll=$1; reference=$2; shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 # The same busybox tree the tests make (Fixtures/BaseRootfs.CreateBusyboxAsync), imported and loaded into dockerd.
@@ -19,7 +19,9 @@ mkdir -p "$work/boot" && printf 'FROM scratch\nLABEL boot=1\n' > "$work/boot/Doc
 bash "$reference" "$work/boot" >/dev/null 2>&1 || true   # starts dockerd
 DOCKER_HOST=unix:///tmp/buildkit-reference/dockerd.sock /usr/bin/docker load -i "$work/busybox.tar"
 python3 "$(dirname "$reference")/imgsum.py" docker "$work/busybox.tar" > "$here/base.json"
-for case in "$here"/[0-9]*/; do
+cases=("$@"); [ ${#cases[@]} -gt 0 ] || cases=("$here"/[0-9]*/)
+for case in "${cases[@]}"; do
+  case=$here/$(basename "$case")
   args=$(cat "$case/build-args" 2>/dev/null || true)
   # shellcheck disable=SC2086
   # Written beside, then moved: a redirect into the context would put an empty expected.json into the build.
