@@ -133,7 +133,6 @@ public sealed class CopySemanticsTests
         // ... and the files themselves are what COPY without --link gives.
         Assert.Equal(await TreeAsync(builder, "linked", "/opt/plain"), await TreeAsync(builder, "linked", "/opt/linked"));
 
-        static string Describe(JsonObject? entry) => $"{(string)entry!["mode"]!} {entry["uid"]}:{entry["gid"]}";
     }
 
     [Fact]
@@ -213,10 +212,19 @@ public sealed class CopySemanticsTests
     }
 
     [Fact]
-    public async Task COPY_chmod_sets_the_mode_of_files_and_directories_copied_but_not_of_parents_it_creates()
+    public async Task COPY_chmod_sets_the_mode_of_files_and_directories_copied_and_of_the_directories_it_creates()
     {
         using var temp = new TempDirectory();
-        var (builder, context) = await BusyboxContextAsync(temp, "FROM busybox\nCOPY --chmod=750 dir /new/parent/dir\nCOPY --chmod=600 a.txt /new/secret.txt\n");
+        // Current BuildKit (tonistiigi/fsutil#228, vendored by moby/buildkit#5788, v0.21): the directories a COPY
+        // makes take --chmod's permission bits; BuildKit 0.8 knows no --chmod, so there is no differential reference.
+        var (builder, context) = await BusyboxContextAsync(temp, """
+            FROM busybox
+            RUN mkdir -p /srv/app && chmod 700 /srv
+            COPY --chmod=750 dir /new/parent/dir
+            COPY --chmod=600 a.txt /new/secret.txt
+            COPY --chmod=4755 a.txt /suid/bin/tool
+            COPY --link --chmod=640 a.txt /srv/app/linked.txt
+            """);
         Directory.CreateDirectory(Path.Combine(context, "dir"));
         await File.WriteAllTextAsync(Path.Combine(context, "dir", "f"), "f\n");
         await File.WriteAllTextAsync(Path.Combine(context, "a.txt"), "a\n");
@@ -224,8 +232,65 @@ public sealed class CopySemanticsTests
         var build = await builder.RunAsync("build", "-t", "chmodded", context);
 
         build.EnsureSuccess("builder build");
-        Assert.Equal(["parent dir 0o755 0:0", "parent/dir dir 0o750 0:0", "parent/dir/f file 0o750 0:0", "secret.txt file 0o600 0:0"],
+        // /new, /new/parent and the destination itself are made with --chmod's mode; an existing /new stays as it is.
+        Assert.Equal("0o750 0:0", Describe(await EntryAsync(builder, "chmodded", "/new")));
+        Assert.Equal(["parent dir 0o750 0:0", "parent/dir dir 0o750 0:0", "parent/dir/f file 0o750 0:0", "secret.txt file 0o600 0:0"],
             await TreeAsync(builder, "chmodded", "/new"));
+        // Directories are made with the permission bits only (Go's Mkdir drops setuid, setgid and sticky); files keep them.
+        Assert.Equal("0o755 0:0", Describe(await EntryAsync(builder, "chmodded", "/suid")));
+        Assert.Equal(["bin dir 0o755 0:0", "bin/tool file 0o4755 0:0"], await TreeAsync(builder, "chmodded", "/suid"));
+        // --link with --chmod is not linked (dockerfile2llb links only without --chmod): the stage's /srv is kept.
+        Assert.Equal("0o700 0:0", Describe(await EntryAsync(builder, "chmodded", "/srv")));
+        Assert.Equal(["app dir 0o755 0:0", "app/linked.txt file 0o640 0:0"], await TreeAsync(builder, "chmodded", "/srv"));
+    }
+
+    [Fact]
+    public async Task ADD_of_a_local_archive_chowns_what_it_extracts_and_never_applies_chmod_to_it()
+    {
+        using var temp = new TempDirectory();
+        // Current BuildKit (moby/buildkit#5987, v0.23): unpack passes --chown to the extraction; --chmod is not passed
+        // at all, so the archive's modes stay and the destination is made 0755 (--chown's owner).
+        var (builder, context) = await BusyboxContextAsync(temp, """
+            FROM busybox
+            ADD --chown=1000:1000 app.tar /owned/
+            ADD --chmod=600 app.tar /unpacked
+            """);
+        await using (var tar = new System.Formats.Tar.TarWriter(File.Create(Path.Combine(context, "app.tar")), System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: false))
+        {
+            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.Directory, "bin/") { Mode = (UnixFileMode)Convert.ToInt32("750", 8), Uid = 7, Gid = 7 });
+            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "bin/run") { Mode = (UnixFileMode)Convert.ToInt32("755", 8), Uid = 7, Gid = 7, DataStream = new MemoryStream("run\n"u8.ToArray()) });
+            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "README") { Mode = (UnixFileMode)Convert.ToInt32("644", 8), Uid = 7, Gid = 7, DataStream = new MemoryStream("hi\n"u8.ToArray()) });
+        }
+
+        var build = await builder.RunAsync("build", "-t", "unpacked", context);
+
+        build.EnsureSuccess("builder build");
+        Assert.Equal("0o755 1000:1000", Describe(await EntryAsync(builder, "unpacked", "/owned")));
+        Assert.Equal(["README file 0o644 1000:1000", "bin dir 0o750 1000:1000", "bin/run file 0o755 1000:1000"], await TreeAsync(builder, "unpacked", "/owned"));
+        Assert.Equal("0o755 0:0", Describe(await EntryAsync(builder, "unpacked", "/unpacked")));
+        Assert.Equal(["README file 0o644 7:7", "bin dir 0o750 7:7", "bin/run file 0o755 7:7"], await TreeAsync(builder, "unpacked", "/unpacked"));
+    }
+
+    [Fact]
+    public async Task A_dockerignore_exception_with_wildcards_is_found_inside_an_excluded_directory()
+    {
+        using var temp = new TempDirectory();
+        // Current BuildKit walks into an excluded directory whenever an exception has wildcards (tonistiigi/fsutil#108,
+        // vendored by moby/buildkit#2486, v0.10); BuildKit 0.8 entered it only for an exception starting with its path.
+        var (builder, context) = await BusyboxContextAsync(temp, "FROM busybox\nCOPY . /ctx/\n");
+        await File.WriteAllTextAsync(Path.Combine(context, ".dockerignore"), "docs\nvendor/*\n!**/*.keep\n!vendor/*/LICENSE\n");
+        foreach (var file in new[] { "docs/a.md", "docs/sub/b.keep", "docs/c.keep", "vendor/lib/x.go", "vendor/lib/LICENSE", "vendor/top.keep", "main.go" })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(context, file))!);
+            await File.WriteAllTextAsync(Path.Combine(context, file), file + "\n");
+        }
+
+        var build = await builder.RunAsync("build", "-t", "ignored", context);
+
+        build.EnsureSuccess("builder build");
+        // The directories on the way to a re-included file come along (as BuildKit's filtered walk sends them).
+        Assert.Equal([".dockerignore", "Dockerfile", "docs", "docs/c.keep", "docs/sub", "docs/sub/b.keep", "main.go", "vendor", "vendor/lib", "vendor/lib/LICENSE", "vendor/top.keep"],
+            (await TreeAsync(builder, "ignored", "/ctx")).Select(l => l.Split(' ')[0]));
     }
 
     [Fact]
@@ -241,4 +306,6 @@ public sealed class CopySemanticsTests
         Assert.Equal("hello world\nhello $NAME\n", seen.Out);
         Assert.Equal("0o644", (string)(await EntryAsync(builder, "heredoc", "/etc/expanded.conf"))!["mode"]!);
     }
+
+    internal static string Describe(JsonObject? entry) => $"{(string)entry!["mode"]!} {entry["uid"]}:{entry["gid"]}";
 }

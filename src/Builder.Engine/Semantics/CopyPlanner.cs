@@ -36,25 +36,26 @@ public sealed class CopyPlan(IReadOnlyList<LayerChange> changes, IReadOnlyList<s
 }
 
 /// <summary>
-/// COPY and ADD as BuildKit does them. A source that is a symlink is followed (inside its tree); a directory
-/// source copies its contents; a file goes into the destination when that ends in "/" or is an existing directory,
-/// else becomes it; several sources need a directory destination. The destination's own symlinks are followed in
-/// the stage's file system. Missing parents are created 0755 (owned as --chown says); an existing destination
+/// COPY and ADD as BuildKit does them (dockerfile2llb's copy actions, run by fsutil's copier). The destination is
+/// resolved inside the stage's file system: symlinks on the way, the last one included, are followed and kept, and
+/// whatever is missing is created behind them. Each source, then each of its matches, is copied in turn onto the
+/// destination as the earlier ones left it: a matched symlink is followed (inside its tree); a directory's contents
+/// go into the destination, which is made when it is missing; a file goes into the destination when that is a
+/// directory by then (or ends in "/"), else becomes it (so several files onto a path that does not end in "/" leave
+/// the last). A wildcard may match nothing; a path without one must exist. Directories a copy makes, the
+/// destination itself included, are 0755 (or --chmod's mode) and root's (or --chown's); an existing destination
 /// directory keeps its owner and mode, while directories copied over existing ones below it take the source's;
-/// copied entries keep their modes and times.
+/// copied entries keep their modes and times. A directory is never copied onto a file or symlink, nor a file onto a
+/// directory: those are BuildKit's errors.
 /// </summary>
 public static class CopyPlanner
 {
     /// <summary>Plans the copy onto <paramref name="destination"/> (<see cref="MergedView.Empty"/> for --link: an empty layer).</summary>
     public static CopyPlan Plan(CopyRequest request, ICopySourceTree source, MergedView destination)
     {
-        if (request.Sources.Count > 1 && !request.Destination.EndsWith('/'))
-        {
-            throw new BuildException("When using COPY with more than one source file, the destination must be a directory and end with a /");
-        }
-        var target = new ViewSourceTree(destination);
         var cleaned = string.Join('/', SourceTrees.Clean(request.Destination));
-        var destinationRoot = target.Follow(cleaned) ?? cleaned;
+        var destinationRoot = new ViewSourceTree(destination).Resolve(cleaned)
+            ?? throw new BuildException($"{request.Destination}: too many levels of symbolic links");
         return new Planner(request, source, destination, destinationRoot).Run();
     }
 
@@ -75,25 +76,43 @@ public static class CopyPlanner
                 }
                 return Result();
             }
-            var matches = request.Sources.SelectMany(s => source.Match(s, request.Excludes)).ToList();
-            var destinationIsDirectory = request.Destination.EndsWith('/') || matches.Count > 1
-                || destination.Lookup("/" + destinationRoot) is { IsDirectory: true };
-            foreach (var match in matches)
+            // A destination ending in "/" (or "/.", "."): a directory, made before anything is copied into it.
+            var intoDirectory = request.Destination.EndsWith('/');
+            foreach (var pattern in request.Sources)
             {
-                _read.Add(match);
-                var (real, entry) = FollowSource(match);
-                if (entry.IsDirectory)
+                foreach (var match in source.Match(pattern, request.Excludes))
                 {
-                    CopyTree(real, entry, destinationRoot);
-                    continue;
+                    _read.Add(match);
+                    var (real, entry) = FollowSource(match);
+                    if (intoDirectory)
+                    {
+                        MakeDirectories(destinationRoot);
+                    }
+                    if (request.ExtractArchives && entry.IsRegularFile && AddArchives.IsArchive(entry.HostPath))
+                    {
+                        // BuildKit's unpack: the destination made 0755 (--chown's owner, never --chmod's mode), the archive extracted into it.
+                        _read.Add(real);
+                        MakeDirectories(destinationRoot, extracting: true);
+                        Extract(entry.HostPath);
+                        continue;
+                    }
+                    var existing = Current(destinationRoot);
+                    if (entry.IsDirectory)
+                    {
+                        if (existing is null)
+                        {
+                            MakeDirectories(destinationRoot);
+                        }
+                        else if (existing != LayerEntryType.Directory)
+                        {
+                            throw new BuildException($"cannot copy to non-directory: /{destinationRoot}");
+                        }
+                        CopyContents(real, destinationRoot);
+                        continue;
+                    }
+                    var target = existing == LayerEntryType.Directory ? SourceTrees.Join(destinationRoot, Path.GetFileName(match)) : destinationRoot;
+                    AddEntry(entry, target);
                 }
-                if (request.ExtractArchives && entry.IsRegularFile && AddArchives.IsArchive(entry.HostPath))
-                {
-                    _read.Add(real);
-                    Extract(entry.HostPath);
-                    continue;
-                }
-                AddEntry(entry, destinationIsDirectory ? SourceTrees.Join(destinationRoot, Path.GetFileName(match)) : destinationRoot);
             }
             return Result();
         }
@@ -115,13 +134,9 @@ public static class CopyPlanner
                 : (real!, followed);
         }
 
-        // A directory's contents go into the target; the target itself takes the directory's metadata unless it exists.
-        private void CopyTree(string real, SourceEntry directory, string targetRoot, bool keepTop = true)
+        // Everything below a source directory, onto the target directory (which keeps its own metadata).
+        private void CopyContents(string real, string targetRoot)
         {
-            if (targetRoot.Length > 0)
-            {
-                AddEntry(directory, targetRoot, keepExisting: keepTop);
-            }
             foreach (var below in source.Walk(real, request.Excludes))
             {
                 var relative = real.Length == 0 ? below : below[(real.Length + 1)..];
@@ -144,6 +159,12 @@ public static class CopyPlanner
             var roots = pivot < 0 || SourceTrees.Clean(pattern[..pivot]).Count == 0
                 ? [""]
                 : source.Match(pattern[..pivot], null).Select(r => source.Follow(r)).OfType<string>().Where(r => source.Stat(r) is { IsDirectory: true }).ToList();
+            if (roots.Count == 0)
+            {
+                return;
+            }
+            // Each root is a directory copied (filtered) into the destination, which is made first.
+            MakeDirectories(destinationRoot);
             var rest = SourceTrees.Clean(pivot < 0 ? pattern : pattern[(pivot + 3)..]);
             var found = false;
             foreach (var root in roots)
@@ -166,17 +187,15 @@ public static class CopyPlanner
                             AddEntry(directory, SourceTrees.Join(destinationRoot, parent));
                         }
                     }
+                    AddEntry(entry, SourceTrees.Join(destinationRoot, relative));
                     if (entry.IsDirectory)
                     {
-                        CopyTree(full, entry, SourceTrees.Join(destinationRoot, relative), keepTop: false);
-                    }
-                    else
-                    {
-                        AddEntry(entry, SourceTrees.Join(destinationRoot, relative));
+                        CopyContents(full, SourceTrees.Join(destinationRoot, relative));
                     }
                 }
             }
-            if (!found)
+            // BuildKit requires the path only when it has no wildcards (RequiredPaths).
+            if (!found && !GoGlob.HasWildcards(pattern))
             {
                 throw new BuildException(source.NotFound(pattern, string.Join('/', SourceTrees.Clean(pattern))));
             }
@@ -249,7 +268,7 @@ public static class CopyPlanner
             {
                 if (tree.Stat(below) is { } entry && (entry.IsDirectory || entry.IsSymlink || entry.IsRegularFile))
                 {
-                    AddEntry(entry, SourceTrees.Join(destinationRoot, below));
+                    AddEntry(entry, SourceTrees.Join(destinationRoot, below), extracting: true);
                 }
             }
         }
@@ -263,16 +282,57 @@ public static class CopyPlanner
             _changes[change.Path] = change;
         }
 
-        private void EnsureParents(string path)
+        // What is at a path once the copy so far is applied (symlinks not followed): null when nothing is.
+        private LayerEntryType? Current(string path)
+        {
+            if (_changes.TryGetValue(path, out var change))
+            {
+                return (change as LayerEntry)?.Type;
+            }
+            return destination.Lookup("/" + path) switch
+            {
+                null => null,
+                { IsDirectory: true } => LayerEntryType.Directory,
+                { IsSymlink: true } => LayerEntryType.Symlink,
+                _ => LayerEntryType.RegularFile,
+            };
+        }
+
+        /// <summary>
+        /// fsutil's MkdirAll on a resolved path: each missing directory is made (<see cref="NewDirectory"/>), an existing
+        /// one is written with its own metadata (so the layer's overlay form keeps it as it was), anything else on the
+        /// way is an error.
+        /// </summary>
+        private void MakeDirectories(string path, bool extracting = false)
+        {
+            var current = "";
+            foreach (var part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+            {
+                current = SourceTrees.Join(current, part);
+                switch (Current(current))
+                {
+                    case null:
+                        Add(NewDirectory(current, extracting));
+                        break;
+                    case LayerEntryType.Directory:
+                        if (!_changes.ContainsKey(current))
+                        {
+                            Add(Existing(current)!);
+                        }
+                        break;
+                    default:
+                        throw new BuildException($"mkdir /{current}: not a directory");
+                }
+            }
+        }
+
+        private void EnsureParents(string path, bool extracting)
         {
             var parent = Path.GetDirectoryName(path)?.Replace('\\', '/') ?? "";
-            if (parent.Length == 0 || _changes.ContainsKey(parent))
+            if (parent.Length > 0 && !(_changes.TryGetValue(parent, out var made) && made is LayerEntry { Type: LayerEntryType.Directory }))
             {
-                return;
+                MakeDirectories(parent, extracting);
             }
-            EnsureParents(parent);
-            // An existing directory is written with its own metadata, so the layer's overlay form keeps it as it was.
-            Add(Existing(parent) ?? NewDirectory(parent));
         }
 
         private LayerEntry? Existing(string path) =>
@@ -280,24 +340,32 @@ public static class CopyPlanner
                 ? new LayerEntry(path, LayerEntryType.Directory) { Mode = (UnixFileMode)existing.Permissions, UserId = existing.Uid, GroupId = existing.Gid }
                 : null;
 
-        private void AddEntry(SourceEntry entry, string target, bool keepExisting = false)
+        /// <summary>
+        /// One copied entry at its target, with the source's metadata (--chown's owner, --chmod's mode): a directory
+        /// replaces an existing one's metadata. An archive's entries keep their modes (BuildKit's unpack never applies
+        /// --chmod) and replace what is there, as a tar extraction does.
+        /// </summary>
+        private void AddEntry(SourceEntry entry, string target, bool extracting = false)
         {
-            EnsureParents(target);
+            EnsureParents(target, extracting);
             var (uid, gid) = request.Chown ?? (entry.Uid, entry.Gid);
-            var mode = (UnixFileMode)(request.Chmod ?? entry.Permissions);
+            var mode = (UnixFileMode)(extracting ? entry.Permissions : request.Chmod ?? entry.Permissions);
+            var existing = extracting ? null : Current(target);
             if (entry.IsDirectory)
             {
-                // The destination directory itself, when it exists (in the stage, or made earlier by this copy), keeps its
-                // metadata; directories below it take the source's, as BuildKit's copier overwrites them.
-                if (keepExisting && _changes.TryGetValue(target, out var made) && made is LayerEntry { Type: LayerEntryType.Directory })
+                if (existing is { } type && type != LayerEntryType.Directory)
                 {
-                    return;
+                    throw new BuildException($"cannot copy to non-directory: /{target}");
                 }
-                Add((keepExisting ? Existing(target) : null) ?? new LayerEntry(target, LayerEntryType.Directory)
+                Add(new LayerEntry(target, LayerEntryType.Directory)
                 {
                     Mode = mode, UserId = uid, GroupId = gid, ModificationTime = entry.ModificationTime,
                 });
                 return;
+            }
+            if (existing == LayerEntryType.Directory)
+            {
+                throw new BuildException($"cannot replace to directory /{target} with file");
             }
             Add(entry.IsSymlink
                 ? new LayerEntry(target, LayerEntryType.Symlink)
@@ -311,9 +379,11 @@ public static class CopyPlanner
                 });
         }
 
-        private LayerEntry NewDirectory(string path) => new(path, LayerEntryType.Directory)
+        // A directory the copy makes: 0755, or --chmod's permission bits (Go's Mkdir and Chmod drop the setuid, setgid
+        // and sticky bits of a plain number), never --chmod's for an archive's destination; root's or --chown's.
+        private LayerEntry NewDirectory(string path, bool extracting) => new(path, LayerEntryType.Directory)
         {
-            Mode = (UnixFileMode)0b111_101_101,
+            Mode = (UnixFileMode)(extracting || request.Chmod is null ? 0b111_101_101 : request.Chmod.Value & 0b111_111_111),
             UserId = request.Chown?.Uid ?? 0,
             GroupId = request.Chown?.Gid ?? 0,
         };

@@ -46,14 +46,21 @@ public static class SourceTrees
 
     /// <summary>
     /// The paths a source pattern names: parents resolved through symlinks, the last component as matched (it may be
-    /// a symlink, which the copy follows). Wildcards match per segment (Go's filepath.Match). None is an error.
+    /// a symlink, which the copy follows). Wildcards match per segment (Go's filepath.Match). As in BuildKit
+    /// (AllowEmptyWildcard), a pattern with wildcards may match nothing, while a path without any, or the part of a
+    /// pattern before its first wildcard, must exist.
     /// </summary>
     public static IReadOnlyList<string> Match(this ICopySourceTree tree, string pattern, DockerIgnoreMatcher? excludes)
     {
         var segments = Clean(pattern);
+        var firstWildcard = segments.FindIndex(GoGlob.HasWildcards);
         var matches = new List<string> { "" };
         for (var i = 0; i < segments.Count; i++)
         {
+            if (matches.Count == 0)
+            {
+                break;
+            }
             var last = i == segments.Count - 1;
             var next = new List<string>();
             foreach (var parent in matches)
@@ -83,17 +90,31 @@ public static class SourceTrees
                     }
                 }
             }
+            if (next.Count == 0 && (firstWildcard < 0 || i < firstWildcard))
+            {
+                throw new BuildException(tree.NotFound(pattern, string.Join('/', firstWildcard < 0 ? segments : segments[..(i + 1)])));
+            }
             matches = next;
         }
         matches = [.. matches.Where(m => m.Length == 0 || (!tree.IsIgnored(m) && !(excludes?.IsExcluded(m) ?? false)))];
-        return matches.Count > 0 ? matches : throw new BuildException(tree.NotFound(pattern, string.Join('/', segments)));
+        return matches.Count > 0 || firstWildcard >= 0 ? matches : throw new BuildException(tree.NotFound(pattern, string.Join('/', segments)));
     }
 
     /// <summary>
     /// The real path a path names once every symlink in it, the last one included, is followed inside the tree;
     /// null when a parent is missing or the links loop.
     /// </summary>
-    public static string? Follow(this ICopySourceTree tree, string path)
+    public static string? Follow(this ICopySourceTree tree, string path) => tree.Resolve(path, allowMissing: false);
+
+    /// <summary>
+    /// Where a path leads in the tree when something is to be created there (a COPY/ADD destination, a WORKDIR), as
+    /// BuildKit resolves it (continuity's fs.RootPath): every symlink on the way, the last one included, is followed
+    /// inside the tree; from the first missing component on, the rest is kept as written, so the directories a copy
+    /// then makes land behind the links and the links stay. Null only when the links loop.
+    /// </summary>
+    public static string? Resolve(this ICopySourceTree tree, string path) => tree.Resolve(path, allowMissing: true);
+
+    private static string? Resolve(this ICopySourceTree tree, string path, bool allowMissing)
     {
         var pending = new LinkedList<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
         var resolved = new List<string>();
@@ -132,7 +153,7 @@ public static class SourceTrees
                 }
                 continue;
             }
-            if (entry is null && pending.Count > 0)
+            if (entry is null && pending.Count > 0 && !allowMissing)
             {
                 return null;
             }
@@ -217,9 +238,7 @@ public sealed class ContextSourceTree(BuildContext context) : ICopySourceTree
 
     public bool MayIncludeUnder(string directory) => Context.Ignore.MayIncludeUnder(directory);
 
-    public string NotFound(string source, string cleaned) => GoGlob.HasWildcards(source)
-        ? $"failed to compute cache key: no source files were specified (\"{source}\" matches nothing in the context)"
-        : $"failed to compute cache key: \"/{cleaned}\" not found: not found";
+    public string NotFound(string source, string cleaned) => $"failed to compute cache key: \"/{cleaned}\" not found: not found";
 }
 
 /// <summary>A stage's or image's file system as a COPY --from source: owners are kept.</summary>

@@ -293,8 +293,11 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
             session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
             return;
         }
-        // Symlinks on the way are followed in the stage's file system (WORKDIR /bin/x on a merged-/usr base is /usr/bin/x).
-        var real = new ViewSourceTree(view).Follow(absolute.TrimStart('/')) ?? absolute.TrimStart('/');
+        // BuildKit's mkdir -p on the path resolved in the stage's file system: symlinks on the way, the last one included,
+        // are followed and kept (WORKDIR /bin/x on a merged-/usr base is /usr/bin/x; WORKDIR /x with /x -> /srv/x makes
+        // /srv/x), and only what is missing behind them is made.
+        var real = new ViewSourceTree(view).Resolve(absolute.TrimStart('/'))
+            ?? throw new BuildException($"mkdir {absolute}: too many levels of symbolic links");
         var changes = new List<LayerChange>();
         if (view.Lookup("/" + real) is not { IsDirectory: true })
         {
@@ -303,9 +306,12 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
             foreach (var part in real.Split('/', StringSplitOptions.RemoveEmptyEntries))
             {
                 current = current.Length == 0 ? part : $"{current}/{part}";
-                changes.Add(view.Lookup("/" + current) is { IsDirectory: true } existing
-                    ? new LayerEntry(current, LayerEntryType.Directory) { Mode = (UnixFileMode)existing.Permissions, UserId = existing.Uid, GroupId = existing.Gid }
-                    : new LayerEntry(current, LayerEntryType.Directory) { Mode = (UnixFileMode)0b111_101_101, UserId = owner.Item1, GroupId = owner.Item2, ModificationTime = Now });
+                changes.Add(view.Lookup("/" + current) switch
+                {
+                    { IsDirectory: true } existing => new LayerEntry(current, LayerEntryType.Directory) { Mode = (UnixFileMode)existing.Permissions, UserId = existing.Uid, GroupId = existing.Gid },
+                    null => new LayerEntry(current, LayerEntryType.Directory) { Mode = (UnixFileMode)0b111_101_101, UserId = owner.Item1, GroupId = owner.Item2, ModificationTime = Now },
+                    _ => throw new BuildException($"mkdir /{current}: not a directory"),
+                });
             }
         }
         var layer = await session.WriteLayerAsync(changes, null, cancellationToken).ConfigureAwait(false);
@@ -323,6 +329,12 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
         var vertex = session.NextVertex();
         var clock = Stopwatch.StartNew();
         session.Progress.Report(new VertexStarted(vertex, DateTimeOffset.UtcNow, DisplayStep(instruction)));
+        // BuildKit links a copy only without --chmod (dockerfile2llb: `cfg.link && cfg.chmod == ""`); with it, --link
+        // copies onto the stage as a plain COPY does.
+        if (flags.Link && flags.Chmod is not null)
+        {
+            flags = flags with { Link = false };
+        }
         var view = await session.ViewAsync(_layers, cancellationToken).ConfigureAwait(false);
         var destination = Expand(destinationWord);
         // "." and ".." resolved; a trailing "/" (or a destination that is "." itself) keeps meaning "into this directory".
@@ -406,9 +418,14 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
                 {
                     names.Add(await DownloadAsync(url, downloadDirectory, instruction is AddInstruction { Checksum: { } sum } ? Expand(sum) : null, cancellationToken).ConfigureAwait(false));
                 }
+                // The download is a 0600 file (BuildKit's HTTP source), which --chmod replaces; the directories made for it stay 0755.
+                foreach (var name in names)
+                {
+                    File.SetUnixFileMode(Path.Combine(downloadDirectory, name), (UnixFileMode)0b110_000_000);
+                }
                 var downloads = BuildContext.Open(downloadDirectory, null, null);
                 tree = new ContextSourceTree(downloads);
-                request = request with { Sources = names, Chmod = request.Chmod ?? 0b110_000_000, ExtractArchives = false };
+                request = request with { Sources = names, ExtractArchives = false };
                 sourceKey = downloads.Hash(names);
             }
             else if (inline.Count > 0)
