@@ -49,7 +49,6 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
         var graph = StageGraph.Build(bound, new StageGraphOptions(request.BuildArgs, request.Target, platformArgs));
         CheckReferences(graph, fileName);
 
-        var cacheRoot = Path.Combine(store.Root, "cache");
         var relativeDockerfile = Path.GetRelativePath(contextDirectory, dockerfilePath);
         var session = new BuildSession
         {
@@ -59,14 +58,14 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
             Layers = layers,
             Executor = executor,
             Registries = registries,
-            Cache = new BuildCache(Path.Combine(cacheRoot, "steps"), store) { Lease = store.Lease },
-            CacheMounts = new CacheMountStore(Path.Combine(cacheRoot, "mounts")),
+            Cache = new BuildCache(store.Layout.StepCache, store) { Lease = store.Lease },
+            CacheMounts = new CacheMountStore(store.Layout.CacheMounts),
             Context = BuildContext.Open(contextDirectory, relativeDockerfile.StartsWith("..", StringComparison.Ordinal) ? null : relativeDockerfile,
-                Path.Combine(cacheRoot, "context-stat-cache.json")),
+                store.Layout.ContextStatCache),
             Progress = progress,
             FileName = fileName,
             Lexer = new ShellLexer(syntax.EscapeChar),
-            ScratchDirectory = Directory.CreateDirectory(Path.Combine(store.Root, "sandbox", "scratch")).FullName,
+            ScratchDirectory = Directory.CreateDirectory(store.Layout.Scratch).FullName,
         };
 
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -27,14 +27,14 @@ public sealed class SandboxServices
 
     public static async Task<SandboxServices> OpenAsync(string storeRoot, StoreLease lease, Action<string> log)
     {
-        var root = SandboxRoot(storeRoot);
-        Directory.CreateDirectory(root);
+        var layout = StoreLayout.At(storeRoot);
+        Directory.CreateDirectory(layout.Sandbox);
         using (StoreLeases.LockForSweep(storeRoot))
         {
             await SweepAsync(storeRoot, StoreLeases.Collect(storeRoot)).ConfigureAwait(false);
         }
-        var layers = new LayerCache(Path.Combine(root, "layers")) { Lease = lease };
-        return new SandboxServices(Snapshotters.Create(root, layers, log), layers, RuncExecutor.ForLease(storeRoot, lease.Id));
+        var layers = new LayerCache(layout.ExtractedLayers) { Lease = lease };
+        return new SandboxServices(Snapshotters.Create(layout.Sandbox, layers, log), layers, RuncExecutor.ForLease(storeRoot, lease.Id));
     }
 
     /// <summary>
@@ -43,14 +43,12 @@ public sealed class SandboxServices
     /// </summary>
     public static async Task<int> SweepAsync(string storeRoot, LiveLeases live)
     {
-        var root = SandboxRoot(storeRoot);
-        return await RuntimeDirectories.SweepAsync(storeRoot, root, live).ConfigureAwait(false)
-            + new LayerCache(Path.Combine(root, "layers")).RemoveTemporary(live);
+        var layout = StoreLayout.At(storeRoot);
+        return await RuntimeDirectories.SweepAsync(layout, live).ConfigureAwait(false)
+            + new LayerCache(layout.ExtractedLayers).RemoveTemporary(live);
     }
 
     /// <summary>Deletes the extracted layers no image in <paramref name="keep"/> and no live lease needs. Call it under the sweep lock.</summary>
     public static int PruneLayers(string storeRoot, IReadOnlySet<Oci.Digest> keep, LiveLeases live) =>
-        new LayerCache(Path.Combine(SandboxRoot(storeRoot), "layers")).Prune(keep, live);
-
-    private static string SandboxRoot(string storeRoot) => Path.Combine(Path.GetFullPath(storeRoot), "sandbox");
+        new LayerCache(StoreLayout.At(storeRoot).ExtractedLayers).Prune(keep, live);
 }

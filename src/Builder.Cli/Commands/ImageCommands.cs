@@ -194,7 +194,7 @@ internal static class ImageCommands
             using var sweep = StoreLeases.LockForSweep(store.Root);
             var live = StoreLeases.Collect(store.Root);
             // The build cache goes too (as docker builder prune does); its layers then go with the other unnamed blobs.
-            var records = new Engine.Solver.BuildCache(Path.Combine(store.Root, "cache", "steps"), store).Clear(live);
+            var records = new Engine.Solver.BuildCache(store.Layout.StepCache, store).Clear(live);
             var pruned = await store.PruneAsync(new PruneOptions { LeasedBlobs = live.Blobs }, cancellationToken);
             // Extracted copies of layers no image has any more (overlay lowers), and what killed builds left, go too.
             var leftovers = await Sandbox.SandboxServices.SweepAsync(store.Root, live);

@@ -95,10 +95,7 @@ public sealed class BuildContext
             {
                 return;
             }
-            Directory.CreateDirectory(Path.GetDirectoryName(_statCachePath)!);
-            var temporary = _statCachePath + "." + Guid.NewGuid().ToString("N") + ".tmp";
-            File.WriteAllBytes(temporary, JsonSerializer.SerializeToUtf8Bytes(_statCache, EngineJsonContext.Default.DictionaryStringStatCacheEntry));
-            File.Move(temporary, _statCachePath, overwrite: true);
+            Oci.Content.AtomicFile.Write(_statCachePath, JsonSerializer.SerializeToUtf8Bytes(_statCache, EngineJsonContext.Default.DictionaryStringStatCacheEntry));
             _statCacheChanged = false;
         }
     }

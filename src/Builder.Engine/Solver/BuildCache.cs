@@ -51,11 +51,8 @@ public sealed class BuildCache(string directory, IContentProvider content)
     public async Task PutAsync(Digest key, CacheRecord record, CancellationToken cancellationToken)
     {
         Lease?.Hold(LeaseKind.CacheRecord, key.Hex);
-        System.IO.Directory.CreateDirectory(Directory);
-        var path = PathOf(key);
-        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
-        await File.WriteAllBytesAsync(temporary, JsonSerializer.SerializeToUtf8Bytes(record, CacheJsonContext.Default.CacheRecord), cancellationToken).ConfigureAwait(false);
-        File.Move(temporary, path, overwrite: true);
+        await AtomicFile.WriteAsync(PathOf(key), JsonSerializer.SerializeToUtf8Bytes(record, CacheJsonContext.Default.CacheRecord), cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>The layers the cache refers to, so pruning can keep them alive.</summary>

@@ -26,13 +26,16 @@ public sealed class OciLayoutStore : IContentProvider, IContentIngester, ITagSto
     private OciLayoutStore(string root)
     {
         Root = root;
-        BlobsDirectory = Path.Combine(root, "blobs");
-        IngestDirectory = Path.Combine(root, "ingest");
-        IndexPath = Path.Combine(root, IndexFileName);
+        BlobsDirectory = StoreLayout.At(root).Blobs;
+        IngestDirectory = StoreLayout.At(root).Ingest;
+        IndexPath = StoreLayout.At(root).Index;
         LockPath = IndexPath + ".lock";
     }
 
     public string Root { get; }
+
+    /// <summary>Every path under the store's root.</summary>
+    public StoreLayout Layout => StoreLayout.At(Root);
 
     public string BlobsDirectory { get; }
 
@@ -409,24 +412,9 @@ public sealed class OciLayoutStore : IContentProvider, IContentIngester, ITagSto
     private Task WriteIndexAsync(ImageIndex index, CancellationToken cancellationToken) =>
         ReplaceFileAsync(IndexPath, OciJson.Serialize(index, OciJson.Index), cancellationToken);
 
-    /// <summary>Writes a temp file in ingest/, fsyncs it and renames it over <paramref name="path"/>.</summary>
-    private async Task ReplaceFileAsync(string path, byte[] content, CancellationToken cancellationToken)
-    {
-        var temp = Path.Combine(IngestDirectory, $"{Path.GetFileName(path)}-{Guid.NewGuid():N}{IngestSuffix}");
-        try
-        {
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.Read))
-            {
-                await file.WriteAsync(content, cancellationToken).ConfigureAwait(false);
-                file.Flush(flushToDisk: true);
-                File.Move(temp, path, overwrite: true);
-            }
-        }
-        finally
-        {
-            File.Delete(temp); // only still there if something failed before the rename
-        }
-    }
+    /// <summary>Replaces a file whole (<see cref="AtomicFile"/>), the temporary file in ingest/ where prune finds an abandoned one.</summary>
+    private Task ReplaceFileAsync(string path, byte[] content, CancellationToken cancellationToken) =>
+        AtomicFile.WriteAsync(path, content, cancellationToken, Path.Combine(IngestDirectory, $"{Path.GetFileName(path)}-{Guid.NewGuid():N}{IngestSuffix}"));
 
     /// <summary>An exclusive lock (flock) on index.json.lock, shared by threads and processes alike; waits for it.</summary>
     private async Task<IDisposable> LockIndexAsync(CancellationToken cancellationToken)

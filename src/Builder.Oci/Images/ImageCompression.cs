@@ -17,7 +17,7 @@ namespace Builder.Oci.Images;
 /// </remarks>
 public sealed class ImageCompression(OciLayoutStore store)
 {
-    private string RecordDirectory => Path.Combine(store.Root, "cache", "compressed");
+    private string RecordDirectory => store.Layout.CompressionRecords;
 
     /// <summary>
     /// The manifest to push or export for <paramref name="target"/>: itself when every layer is compressed already
@@ -106,10 +106,7 @@ public sealed class ImageCompression(OciLayoutStore store)
 
     private async Task WriteRecordAsync(string path, Descriptor compressed, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(RecordDirectory);
-        var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
-        await File.WriteAllTextAsync(temporary, string.Create(CultureInfo.InvariantCulture, $"{compressed.Digest} {compressed.Size}\n"), cancellationToken)
-            .ConfigureAwait(false);
-        File.Move(temporary, path, overwrite: true);
+        var record = System.Text.Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{compressed.Digest} {compressed.Size}\n"));
+        await Content.AtomicFile.WriteAsync(path, record, cancellationToken).ConfigureAwait(false);
     }
 }

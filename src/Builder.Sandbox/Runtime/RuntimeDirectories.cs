@@ -22,13 +22,13 @@ public static class RuntimeDirectories
 
     /// <summary>
     /// Stops the containers of dead leases and deletes their runtime directories, then deletes the snapshots, scratch
-    /// directories and bundles under <paramref name="sandboxRoot"/> that no live lease holds: what a killed build left.
+    /// directories and bundles of the store that no live lease holds: what a killed build left.
     /// Call it under the store's sweep lock.
     /// </summary>
-    public static async Task<int> SweepAsync(string storeRoot, string sandboxRoot, LiveLeases live)
+    public static async Task<int> SweepAsync(StoreLayout layout, LiveLeases live)
     {
         var removed = 0;
-        foreach (var parent in Candidates().Select(c => Path.Combine(c, ParentName(storeRoot))).Append(Path.Combine(sandboxRoot, "run")).Distinct())
+        foreach (var parent in Candidates().Select(c => Path.Combine(c, ParentName(layout.Root))).Append(layout.DiskRuntimeState).Distinct())
         {
             if (!Directory.Exists(parent))
             {
@@ -43,9 +43,8 @@ public static class RuntimeDirectories
                 }
             }
         }
-        foreach (var name in new[] { "snapshots", "scratch" })
+        foreach (var parent in new[] { layout.Snapshots, layout.Scratch })
         {
-            var parent = Path.Combine(sandboxRoot, name);
             if (!Directory.Exists(parent))
             {
                 continue;
@@ -79,7 +78,7 @@ public static class RuntimeDirectories
             }
         }
         inMemory = false;
-        return Path.Combine(Path.GetFullPath(storeRoot), "sandbox", "run");
+        return StoreLayout.At(storeRoot).DiskRuntimeState;
     }
 
     // Memory-backed directories this user may write, in order of preference.
