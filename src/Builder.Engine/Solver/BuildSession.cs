@@ -160,8 +160,11 @@ internal sealed class BuildSession
     }
 }
 
-/// <summary>A built stage: its image config, its layers (base first) and the cache key of its last step.</summary>
-internal sealed record StageResult(ImageConfig Config, IReadOnlyList<ILayer> Layers, Digest CacheKey);
+/// <summary>
+/// A built stage: its image config, its layers (base first), the cache key of its last step, and its variables (a stage
+/// based on it starts from them).
+/// </summary>
+internal sealed record StageResult(ImageConfig Config, IReadOnlyList<ILayer> Layers, Digest CacheKey, Semantics.StageVariables Variables);
 
 /// <summary>Writes go to both streams, in order; disposing closes neither (their owners do).</summary>
 internal sealed class TeeWriteStream(Stream first, Stream second) : WriteOnlyStream

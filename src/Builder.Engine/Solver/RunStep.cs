@@ -27,7 +27,7 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
         var args = run.Heredocs.Count > 0 && run.Command.IsShellForm && run.Command.Words is [var only] && only.TrimStart().StartsWith("<<", StringComparison.Ordinal)
             ? [.. shell, run.Heredocs[0].Body] // RUN <<EOF: the heredoc is the script
             : run.Command.ToArgs(shell);
-        var env = stage.Variables.RunEnvironment(config.Env ?? []);
+        var env = stage.Variables.RunEnvironment();
         var mounts = run.Mounts.Select(RunMount.Parse).ToList();
         var network = run.Network switch
         {

@@ -57,7 +57,7 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
                 throw new BuildException($"{session.FileName}:{instruction.Span.Start.Line}: {instruction.Syntax.Original.Split('\n')[0].Trim()}: {e.Message}", e);
             }
         }
-        return new StageResult(_image with { Config = _config, History = [.. _history] }, [.. _layers], _key);
+        return new StageResult(_image with { Config = _config, History = [.. _history] }, [.. _layers], _key, _variables);
     }
 
     private async Task FromAsync(CancellationToken cancellationToken)
@@ -69,8 +69,9 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
         switch (node.Base)
         {
             case BaseScratch:
+                // BuildKit's empty image: the default PATH and WorkingDir "/" (dockerfile2llb's emptyImage).
                 _image = ImageConfig.Empty(session.Request.Platform);
-                _config = new ContainerConfig { Env = [DefaultPath] };
+                _config = new ContainerConfig { Env = [DefaultPath], WorkingDir = "/" };
                 _key = CacheKey.Of(default, "FROM scratch", session.Request.Platform.ToString());
                 break;
             case BaseStage { StageIndex: var index }:
@@ -80,6 +81,8 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
                 _layers.AddRange(parent.Layers);
                 _history.AddRange(parent.Config.History ?? []);
                 _key = parent.CacheKey;
+                // A stage based on a stage starts from its variables: the parent's ARG values stay in scope.
+                _variables = parent.Variables.Derive();
                 break;
             case BaseImage { Reference: var reference }:
                 var image = await session.ResolveImageAsync(reference, node.Platform, vertex, cancellationToken).ConfigureAwait(false);
@@ -90,10 +93,12 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
                 _key = CacheKey.Of(default, "FROM", image.Descriptor.Digest.ToString());
                 break;
         }
-        if (_config.Env is null or { Count: 0 })
+        // Every stage has a PATH: the default is added to a base's Env that lacks one, as BuildKit does.
+        if (!StageVariables.HasEnvEntry(Env, "PATH"))
         {
-            _config = _config with { Env = [DefaultPath] };
+            _config = _config with { Env = [.. Env, DefaultPath] };
         }
+        _variables.ApplyImageEnv(Env);
         session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
         // The base's ONBUILD triggers run first, then are gone from this image, as in docker.
         var triggers = _config.OnBuild ?? [];
@@ -110,7 +115,7 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
 
     private IReadOnlyList<string> Env => _config.Env ?? [];
 
-    private string Expand(string word) => _variables.Expand(word, Env);
+    private string Expand(string word) => _variables.Expand(word);
 
     private void History(string createdBy, bool emptyLayer) =>
         _history.Add(new HistoryEntry { Created = Now, CreatedBy = createdBy, Comment = emptyLayer ? null : "buildkit.dockerfile.v0", EmptyLayer = emptyLayer });
@@ -122,21 +127,19 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
         switch (instruction)
         {
             case ArgInstruction arg:
-                foreach (var declaration in arg.Args)
-                {
-                    _variables.Declare(declaration, Env);
-                }
-                History("ARG " + string.Join(' ', arg.Args.Select(a => a.Default is null ? a.Name : $"{a.Name}={a.Default}")), emptyLayer: true);
+                // Declared one by one: a default sees the ARGs before it in the same instruction (current BuildKit).
+                var declared = arg.Args.Select(a => (a.Name, Value: _variables.Declare(a))).ToList();
+                History("ARG " + string.Join(' ', declared.Select(a => a.Value is null ? a.Name : $"{a.Name}={a.Value}")), emptyLayer: true);
                 break;
             case EnvInstruction env:
-                var values = env.Variables.Select(v => (v.Key, Value: Expand(v.Value))).ToList();
-                var merged = Env.ToList();
+                // Names and values are words, expanded (and unquoted) with the variables before this ENV; a name already
+                // in the config's Env is replaced where it is.
+                var values = env.Variables.Select(v => (Key: Expand(v.Key), Value: Expand(v.Value))).ToList();
                 foreach (var (key, value) in values)
                 {
-                    merged.RemoveAll(e => e.Split('=', 2)[0] == key);
-                    merged.Add($"{key}={value}");
+                    _config = _config with { Env = StageVariables.SetEnvEntry(Env, key, value) };
+                    _variables.SetEnv(key, value);
                 }
-                _config = _config with { Env = merged };
                 History("ENV " + string.Join(' ', values.Select(v => $"{v.Key}={v.Value}")), emptyLayer: true);
                 break;
             case LabelInstruction label:
@@ -151,7 +154,7 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
                 break;
             case ExposeInstruction expose:
                 var ports = (_config.ExposedPorts ?? []).ToList();
-                foreach (var port in expose.Ports.SelectMany(p => _variables.ExpandWords(p, Env)).SelectMany(ExpandPorts))
+                foreach (var port in expose.Ports.SelectMany(p => _variables.ExpandWords(p)).SelectMany(ExpandPorts))
                 {
                     if (!ports.Contains(port))
                     {
