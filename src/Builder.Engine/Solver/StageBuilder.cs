@@ -576,21 +576,14 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
             ?? graph.Dockerfile.Stages.LastOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))?.Index;
     }
 
-    /// <summary>--chown and USER ownership: names through the stage's /etc/passwd and /etc/group, numbers as they are.</summary>
+    /// <summary>
+    /// --chown and a WORKDIR's owner under USER, resolved as BuildKit's file operations do: <c>root</c> and numbers need no
+    /// /etc/passwd (a scratch stage has none); names are looked up in the stage's /etc/passwd and /etc/group.
+    /// </summary>
     internal static (long, long) ResolveOwner(MergedView view, string user)
     {
-        try
-        {
-            var resolved = UserResolver.Resolve(user, view.ReadText("/etc/passwd"), view.ReadText("/etc/group"));
-            // BuildKit: a user name without a group takes the user's primary group from /etc/passwd; a uid without a
-            // gid uses the same number as the gid.
-            var numericUser = !user.Contains(':') && uint.TryParse(user, NumberStyles.None, CultureInfo.InvariantCulture, out _);
-            return (resolved.Uid, numericUser ? resolved.Uid : resolved.Gid);
-        }
-        catch (SandboxException e)
-        {
-            throw new BuildException(e.Message, e);
-        }
+        var (uid, gid) = UserResolver.ResolveOwner(user, view.ReadText("/etc/passwd"), view.ReadText("/etc/group"));
+        return (uid, gid);
     }
 
     private static TimeSpan? NullIfZero(TimeSpan value) => value == TimeSpan.Zero ? null : value;

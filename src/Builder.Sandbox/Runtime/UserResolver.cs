@@ -7,12 +7,22 @@ public sealed record ResolvedUser(uint Uid, uint Gid, IReadOnlyList<uint> Additi
 
 /// <summary>
 /// Resolves a config's <c>User</c> (<c>name</c>, <c>uid</c>, <c>name:group</c>, <c>uid:gid</c>) against the root's
-/// /etc/passwd and /etc/group the way runc does: numeric ids need no entry; names must have one.
+/// /etc/passwd and /etc/group as BuildKit does: for a process (<see cref="Resolve"/>) as its executor does, for the
+/// owner of files a COPY --chown or a WORKDIR makes (<see cref="ResolveOwner"/>) as its file operations do.
 /// </summary>
 public static class UserResolver
 {
+    /// <summary>
+    /// The ids a RUN's process gets (BuildKit's executor, oci.GetUser): <c>user:group</c> where both are numbers or
+    /// <c>root</c> is taken as it is, without /etc/passwd or /etc/group; anything else is looked up as runc does,
+    /// numeric ids needing no entry and names needing one.
+    /// </summary>
     public static ResolvedUser Resolve(string user, string? passwd, string? group)
     {
+        if (user.Split(':', 2) is [var fastUser, var fastGroup] && TryParseId(fastUser, out var fastUid) && TryParseId(fastGroup, out var fastGid))
+        {
+            return new ResolvedUser(fastUid, fastGid, [], HomeOf(fastUid, passwd));
+        }
         var passwdEntries = Parse(passwd, 7);
         var groupEntries = Parse(group, 4);
         var (userPart, groupPart) = user.Split(':', 2) switch
@@ -68,6 +78,57 @@ public static class UserResolver
             : [];
         return new ResolvedUser(uid, gid, additional, home);
     }
+
+    /// <summary>
+    /// The owner of files a COPY --chown or a WORKDIR (under USER) makes, as BuildKit's file operations resolve it
+    /// (llb.WithUser, then the solver's readUser): a number or <c>root</c> is an id with no lookup (a user id alone is
+    /// also the group id); a user name is looked up in /etc/passwd for its uid and primary gid, a group name in
+    /// /etc/group; a name with no entry, or no such file, leaves the id 0 (a group: the user's gid).
+    /// </summary>
+    public static (uint Uid, uint Gid) ResolveOwner(string owner, string? passwd, string? group)
+    {
+        var parts = owner.Split(':', 2);
+        uint uid = 0;
+        uint gid = 0;
+        if (TryParseId(parts[0], out var id))
+        {
+            (uid, gid) = (id, id);
+        }
+        else if (Parse(passwd, 7).FirstOrDefault(e => e[0] == parts[0]) is { } entry
+            && uint.TryParse(entry[2], NumberStyles.None, CultureInfo.InvariantCulture, out var entryUid)
+            && uint.TryParse(entry[3], NumberStyles.None, CultureInfo.InvariantCulture, out var entryGid))
+        {
+            (uid, gid) = (entryUid, entryGid);
+        }
+        if (parts is [_, var groupPart])
+        {
+            if (TryParseId(groupPart, out var groupId))
+            {
+                gid = groupId;
+            }
+            else if (Parse(group, 4).FirstOrDefault(e => e[0] == groupPart) is { } groupEntry
+                && uint.TryParse(groupEntry[2], NumberStyles.None, CultureInfo.InvariantCulture, out var entryGroupId))
+            {
+                gid = entryGroupId;
+            }
+        }
+        return (uid, gid);
+    }
+
+    /// <summary>BuildKit's parseUID: <c>root</c> is 0, otherwise a decimal number that fits 32 bits.</summary>
+    private static bool TryParseId(string text, out uint id)
+    {
+        if (text == "root")
+        {
+            id = 0;
+            return true;
+        }
+        return uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out id);
+    }
+
+    // The home of a uid given by number, from its passwd entry when it has one.
+    private static string HomeOf(uint uid, string? passwd) =>
+        Parse(passwd, 7).FirstOrDefault(e => e[2] == uid.ToString(CultureInfo.InvariantCulture)) is { } entry && entry[5].Length > 0 ? entry[5] : "/";
 
     private static uint ParseId(string text, string what, string owner) =>
         uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
