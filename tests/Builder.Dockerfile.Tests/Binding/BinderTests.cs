@@ -110,6 +110,31 @@ public sealed class BinderTests
         Assert.Equal([new KeyValue("x", "y")], Assert.IsType<LabelInstruction>(bound.Stages[0].Instructions[2]).Labels);
     }
 
+    // BuildKit's parser keeps a key as written (quotes and variables included): ENV and LABEL expand their keys as words
+    // when the stage is built, with the variables in scope then, so the binder must not unquote them.
+    [Fact]
+    public void Env_and_label_keys_stay_words_to_expand_at_build_time()
+    {
+        var bound = Bind("FROM a\nENV \"KEY\"=\"v\" 'K2'=v2 K_${name}=v3\nENV \"LEG\" legacy value\nLABEL \"com.example\"=a 'sp ace'=b l_$n=c\n");
+
+        Assert.Equal([new KeyValue("\"KEY\"", "\"v\""), new KeyValue("'K2'", "v2"), new KeyValue("K_${name}", "v3")],
+            Assert.IsType<EnvInstruction>(bound.Stages[0].Instructions[0]).Variables);
+        Assert.Equal([new KeyValue("\"LEG\"", "legacy value")], Assert.IsType<EnvInstruction>(bound.Stages[0].Instructions[1]).Variables);
+        Assert.Equal([new KeyValue("\"com.example\"", "a"), new KeyValue("'sp ace'", "b"), new KeyValue("l_$n", "c")],
+            Assert.IsType<LabelInstruction>(bound.Stages[0].Instructions[2]).Labels);
+    }
+
+    // A stage ARG's name is used as written: current BuildKit expands its default only (moby/buildkit 47a52a17,
+    // dockerfile frontend 1.8; BuildKit 0.8 expanded and unquoted the name too).
+    [Fact]
+    public void Arg_names_are_kept_as_written_and_defaults_are_left_to_expand()
+    {
+        var bound = Bind("FROM a\nARG ${name}=value \"q\"=\"x y\" PLAIN\n");
+
+        Assert.Equal([new ArgDeclaration("${name}", "value"), new ArgDeclaration("\"q\"", "\"x y\""), new ArgDeclaration("PLAIN", null)],
+            Assert.IsType<ArgInstruction>(bound.Stages[0].Instructions[0]).Args);
+    }
+
     [Fact]
     public void Copy_reads_flags_and_heredoc_sources()
     {
