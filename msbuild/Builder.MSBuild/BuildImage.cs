@@ -114,9 +114,16 @@ public sealed partial class BuildImage : AsyncTask
             // A signature names one manifest digest: sign (and tag) the compressed manifest PushImage sends.
             built = built with { Manifest = await new ImageCompression(host.Store).CompressAsync(built.Manifest, cancellationToken).ConfigureAwait(false) };
         }
-        foreach (var name in names)
+        // The store always gets the tags; BuilderOutput adds an export, written by the engine as `builder build -o` writes it.
+        IReadOnlyList<BuildOutput> outputs = [new BuildOutput(BuildOutputType.Image), .. request.Outputs];
+        try
         {
-            await host.Store.SetAsync(name, built.Manifest, cancellationToken).ConfigureAwait(false);
+            await BuildOutputWriter.WriteAsync(host.Store, built.Manifest, outputs, names, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BuildException e)
+        {
+            Log.LogError(e.Message);
+            return false;
         }
         if (signer is not null && !await SignAsync(host, built, signer, cancellationToken).ConfigureAwait(false))
         {

@@ -115,7 +115,9 @@ public sealed class MSBuildTests
         (await builder.RunAsync("import", rootfs, "-t", "busybox:1")).EnsureSuccess("import base");
 
         var first = await DotnetAsync(project, environment, "build", "-t:Build;BuildImage");
-        var second = await DotnetAsync(project, environment, "build", "-t:BuildImage");
+        // BuilderOutput is the engine's to write, as `builder build -o` (commas escaped for MSBuild's -p).
+        var layout = temp.Combine("layout");
+        var second = await DotnetAsync(project, environment, "build", "-t:BuildImage", $"-p:BuilderOutput=type=oci%2Cdest={layout}%2Ctar=false");
         await File.WriteAllTextAsync(Path.Combine(project, "Dockerfile"), "FROM busybox:1\nMAINTAINER me\n");
         var failing = await DotnetAsync(project, environment, "build");
         // BuildImage alone lints first too (BuilderLint): the error stops it before anything is built.
@@ -125,6 +127,8 @@ public sealed class MSBuildTests
         Assert.Contains("Dockerfile(2,1): warning DL3003: Use WORKDIR to switch to a directory", first.Out);
         second.EnsureSuccess("second build");
         Assert.Contains("CACHED", second.Out);
+        Assert.Contains("application/vnd.oci.image.manifest.v1+json", await File.ReadAllTextAsync(Path.Combine(layout, "index.json")));
+        Assert.True(File.Exists(Path.Combine(layout, "oci-layout")));
         Assert.Contains("Dockerfile(2,1): warning DL3003: Use WORKDIR to switch to a directory", second.Out);
         Assert.NotEqual(0, failingImage.ExitCode);
         Assert.Contains("Dockerfile(2,1): error DL4000: MAINTAINER is deprecated", failingImage.Out);

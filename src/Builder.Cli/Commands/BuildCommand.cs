@@ -121,50 +121,7 @@ internal static class BuildCommand
                 // manifest a push sends, so they still hold in the registry.
                 built = built with { Manifest = await compression.CompressAsync(built.Manifest, cancellationToken) };
             }
-            var pushNames = new List<ImageReference>();
-            foreach (var output in request.Outputs.DefaultIfEmpty(new BuildOutput(BuildOutputType.Image)))
-            {
-                var outputNames = names.Concat(output.Names.Select(ImageCommands.ParseReference)).ToList();
-                switch (output.Type)
-                {
-                    case BuildOutputType.Image or BuildOutputType.Registry:
-                        foreach (var name in outputNames)
-                        {
-                            await images.Store.SetAsync(name, built.Manifest, cancellationToken);
-                        }
-                        if (output.Push)
-                        {
-                            pushNames.AddRange(outputNames);
-                        }
-                        break;
-                    case BuildOutputType.Oci or BuildOutputType.Docker:
-                        var format = output.Type == BuildOutputType.Oci ? ArchiveFormat.Oci : ArchiveFormat.Docker;
-                        var exported = format == ArchiveFormat.Oci ? await compression.CompressAsync(built.Manifest, cancellationToken) : built.Manifest;
-                        var image = await StoredImage.LoadAsync(images.Store, exported, null, cancellationToken);
-                        if (output.Tar)
-                        {
-                            await ImageExport.WriteTarFileAsync(image, outputNames.FirstOrDefault(), format, output.Destination!, cancellationToken);
-                        }
-                        else if (format == ArchiveFormat.Oci)
-                        {
-                            await ImageExport.WriteLayoutDirectoryAsync(image, outputNames.FirstOrDefault(), output.Destination!, cancellationToken);
-                        }
-                        else
-                        {
-                            throw new UsageException("--output type=docker writes a tar; tar=false is only for type=oci");
-                        }
-                        break;
-                    case BuildOutputType.Local:
-                        var files = await StoredImage.LoadAsync(images.Store, built.Manifest, null, cancellationToken);
-                        await CliFiles.WriteAsync("--output", output.Destination!, () => Task.FromResult(Directory.CreateDirectory(output.Destination!)));
-                        foreach (var layer in files.Layers)
-                        {
-                            await using var tar = await layer.OpenUncompressedAsync(cancellationToken);
-                            await LayerApplier.ApplyAsync(tar, output.Destination!, null, cancellationToken);
-                        }
-                        break;
-                }
-            }
+            var pushNames = (await BuildOutputWriter.WriteAsync(images.Store, built.Manifest, request.Outputs, names, cancellationToken)).ToList();
             await AttestAsync(images, built, request, names, attestations, io, cancellationToken);
             if (result.GetValue(push))
             {

@@ -79,6 +79,10 @@ public sealed record BuildOutput(BuildOutputType Type)
         {
             throw new FormatException($"--output type={fields["type"]} needs dest=");
         }
+        if (type == BuildOutputType.Docker && !output.Tar)
+        {
+            throw new FormatException("--output type=docker writes a tar; tar=false is only for type=oci");
+        }
         if (type == BuildOutputType.Local && !output.Tar)
         {
             throw new FormatException("--output type=local writes a directory; tar= does not apply");

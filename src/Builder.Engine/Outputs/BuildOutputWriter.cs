@@ -1,0 +1,82 @@
+using Builder.Oci;
+using Builder.Oci.Archives;
+using Builder.Oci.Content;
+using Builder.Oci.Images;
+using Builder.Oci.Layers;
+using Builder.Oci.References;
+
+namespace Builder.Engine.Outputs;
+
+/// <summary>
+/// Where a built image goes (<c>--output</c>, MSBuild's <c>BuilderOutput</c>): tagged in the store, an OCI layout or
+/// docker-archive, or the files in a directory. Pushing is the caller's (it needs a registry client and credentials);
+/// this says which names to push.
+/// </summary>
+public static class BuildOutputWriter
+{
+    /// <summary>Writes each output (the store's tags when there are none); returns the names to push.</summary>
+    public static async Task<IReadOnlyList<ImageReference>> WriteAsync(OciLayoutStore store, Descriptor manifest, IReadOnlyList<BuildOutput> outputs,
+        IReadOnlyList<ImageReference> names, CancellationToken cancellationToken)
+    {
+        var push = new List<ImageReference>();
+        foreach (var output in outputs.DefaultIfEmpty(new BuildOutput(BuildOutputType.Image)))
+        {
+            var outputNames = names.Concat(output.Names.Select(Name)).ToList();
+            switch (output.Type)
+            {
+                case BuildOutputType.Image or BuildOutputType.Registry:
+                    foreach (var name in outputNames)
+                    {
+                        await store.SetAsync(name, manifest, cancellationToken).ConfigureAwait(false);
+                    }
+                    if (output.Push)
+                    {
+                        push.AddRange(outputNames);
+                    }
+                    break;
+                case BuildOutputType.Oci or BuildOutputType.Docker:
+                    var format = output.Type == BuildOutputType.Oci ? ArchiveFormat.Oci : ArchiveFormat.Docker;
+                    // An OCI export carries gzip layers, as a push does; a docker-archive the plain tars docker load reads.
+                    var exported = format == ArchiveFormat.Oci ? await new ImageCompression(store).CompressAsync(manifest, cancellationToken).ConfigureAwait(false) : manifest;
+                    var image = await StoredImage.LoadAsync(store, exported, null, cancellationToken).ConfigureAwait(false);
+                    await Named(output, () => output.Tar
+                        ? ImageExport.WriteTarFileAsync(image, outputNames.FirstOrDefault(), format, output.Destination!, cancellationToken)
+                        : ImageExport.WriteLayoutDirectoryAsync(image, outputNames.FirstOrDefault(), output.Destination!, cancellationToken)).ConfigureAwait(false);
+                    break;
+                case BuildOutputType.Local:
+                    var files = await StoredImage.LoadAsync(store, manifest, null, cancellationToken).ConfigureAwait(false);
+                    await Named(output, () => Task.FromResult(Directory.CreateDirectory(output.Destination!))).ConfigureAwait(false);
+                    foreach (var layer in files.Layers)
+                    {
+                        await using var tar = await layer.OpenUncompressedAsync(cancellationToken).ConfigureAwait(false);
+                        await LayerApplier.ApplyAsync(tar, output.Destination!, null, cancellationToken).ConfigureAwait(false);
+                    }
+                    break;
+            }
+        }
+        return push;
+    }
+
+    private static ImageReference Name(string text) =>
+        ImageReference.TryParse(text, out var reference, out var error) ? reference : throw new BuildException($"--output name={text}: {error}");
+
+    // A destination that cannot be written is named with the flag that gave it.
+    private static async Task Named(BuildOutput output, Func<Task> write)
+    {
+        try
+        {
+            await write().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var reason = e switch
+            {
+                FileNotFoundException or DirectoryNotFoundException => "no such file or directory",
+                UnauthorizedAccessException when Directory.Exists(output.Destination) => "is a directory",
+                UnauthorizedAccessException => "permission denied",
+                _ => e.Message,
+            };
+            throw new BuildException($"--output {output.Destination}: {reason}");
+        }
+    }
+}
