@@ -20,7 +20,7 @@ namespace Builder.Engine.Tests;
 public sealed class CopyPlannerTests
 {
     private const string Files = "f:a.txt:644:a;f:b.txt:644:bb;d:dir1:700:5:5;f:dir1/one:600:111:5:5;d:dir1/sub:750:5:5;f:dir1/sub/deep:644:dddd:5:5;"
-        + "d:dir2:755;f:dir2/two:644:22";
+        + "d:dir2:755;f:dir2/two:644:22;l:zlink:dir1";
 
     /// <summary>Item 2: the directory a copy makes for a directory source is 0755 and root's (or --chown's, --chmod's), never the source's.</summary>
     public static TheoryData<string, string, string, string, string, string> NewDestinationDirectories => new()
@@ -56,6 +56,9 @@ public sealed class CopyPlannerTests
         { "a file onto an existing directory goes inside", "d:dest:711", "a.txt", "/dest", "", "dest kept|dest/a.txt file 644 0:0 1" },
         { "a file onto an existing file replaces it", "f:dest:600:old", "b.txt", "/dest", "", "dest file 644 0:0 2" },
         { "a copied file onto a directory of the stage: BuildKit's error", "d:dest:755;d:dest/two:755", "dir2", "/dest", "", "!cannot replace to directory /dest/two with file" },
+        { "a link before the first wildcard is followed", "", "zlink/o*", "/dest/", "", "dest dir 755 0:0|dest/one file 600 5:5 3" },
+        { "a link at or after the first wildcard is not entered (BuildKit walks)", "", "z*/one", "/dest/", "", "" },
+        { "a matched link is followed", "", "z*", "/dest", "", "dest dir 755 0:0|dest/one file 600 5:5 3|dest/sub dir 750 5:5|dest/sub/deep file 644 5:5 4" },
         { "two archives into one directory", "", "app.tar app.tar", "/vendor", "extract chown=0:0", "vendor dir 755 0:0|vendor/bin dir 750 0:0|vendor/bin/run file 755 0:0 4" },
         { "a file then an archive: BuildKit's error", "", "a.txt app.tar", "/vendor", "extract", "!mkdir /vendor: not a directory" },
     };

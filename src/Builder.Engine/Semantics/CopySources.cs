@@ -46,7 +46,8 @@ public static class SourceTrees
 
     /// <summary>
     /// The paths a source pattern names: parents resolved through symlinks, the last component as matched (it may be
-    /// a symlink, which the copy follows). Wildcards match per segment (Go's filepath.Match). As in BuildKit
+    /// a symlink, which the copy follows; a link in the middle is followed only before the first wildcard, as BuildKit
+    /// walks the rest). Wildcards match per segment (Go's filepath.Match). As in BuildKit
     /// (AllowEmptyWildcard), a pattern with wildcards may match nothing, while a path without any, or the part of a
     /// pattern before its first wildcard, must exist.
     /// </summary>
@@ -80,6 +81,15 @@ public static class SourceTrees
                     if (last)
                     {
                         if (tree.Stat(candidate) is not null)
+                        {
+                            next.Add(candidate);
+                        }
+                    }
+                    else if (firstWildcard >= 0 && i >= firstWildcard)
+                    {
+                        // From the first wildcard on, BuildKit walks the tree (filepath.Walk): a link to a directory is
+                        // not entered.
+                        if (tree.Stat(candidate) is { IsDirectory: true })
                         {
                             next.Add(candidate);
                         }
