@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Builder.Dockerfile.Binding;
 using Builder.Engine;
 using Builder.Engine.Outputs;
@@ -103,10 +102,8 @@ public sealed partial class BuildImage : AsyncTask
         }
         catch (BuildException e)
         {
-            // "Dockerfile:LINE: ..." from a failed step becomes an error at that line.
-            var match = LineOfError().Match(e.Message);
-            Log.LogError(null, "BUILDER", null, Dockerfile, match.Success ? int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0, 0, 0, 0,
-                match.Success ? e.Message[match.Length..].Trim() : e.Message);
+            // A failed step is an error at its Dockerfile line.
+            Log.LogError(null, "BUILDER", null, Dockerfile, e.Line ?? 0, 0, 0, 0, e.Reason);
             return false;
         }
         if (signer is not null)
@@ -198,9 +195,6 @@ public sealed partial class BuildImage : AsyncTask
     }
 
     private static string? Given(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
-
-    [GeneratedRegex(@"^[^:\s]+:(\d+):")]
-    private static partial Regex LineOfError();
 
     /// <summary>Build progress as MSBuild messages: BuildKit's plain lines.</summary>
     private sealed class MSBuildProgress(TaskLoggingHelper log) : IBuildProgress

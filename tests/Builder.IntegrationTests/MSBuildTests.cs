@@ -122,6 +122,9 @@ public sealed class MSBuildTests
         var failing = await DotnetAsync(project, environment, "build");
         // BuildImage alone lints first too (BuilderLint): the error stops it before anything is built.
         var failingImage = await DotnetAsync(project, environment, "build", "-t:BuildImage");
+        // A failed RUN is an error at its line, from the exception's fields.
+        await File.WriteAllTextAsync(Path.Combine(project, "Dockerfile"), "FROM busybox:1\n\nRUN echo bad && exit 3\n");
+        var failingRun = await DotnetAsync(project, environment, "build", "-t:BuildImage", "-p:BuilderLint=false");
 
         first.EnsureSuccess("first build");
         Assert.Contains("Dockerfile(2,1): warning DL3003: Use WORKDIR to switch to a directory", first.Out);
@@ -132,6 +135,8 @@ public sealed class MSBuildTests
         Assert.Contains("Dockerfile(2,1): warning DL3003: Use WORKDIR to switch to a directory", second.Out);
         Assert.NotEqual(0, failingImage.ExitCode);
         Assert.Contains("Dockerfile(2,1): error DL4000: MAINTAINER is deprecated", failingImage.Out);
+        Assert.NotEqual(0, failingRun.ExitCode);
+        Assert.Contains("Dockerfile(3): error BUILDER: RUN failed: process \"/bin/sh -c echo bad && exit 3\" did not complete successfully: exit code: 3", failingRun.Out);
         Assert.NotEqual(0, failing.ExitCode);
         Assert.Contains("Dockerfile(2,1): error DL4000: MAINTAINER is deprecated", failing.Out);
     }

@@ -82,7 +82,7 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
             {
                 var message = $"process \"{string.Join(' ', args)}\" did not complete successfully: exit code: {exitCode}";
                 session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, message));
-                throw new BuildException($"{session.FileName}:{run.Span.Start.Line}: RUN failed: {message}" + tail.Format());
+                throw new StepFailedException(session.FileName, run.Span.Start.Line, string.Join(' ', args), exitCode, tail.Format());
             }
             // A RUN that changed nothing still adds a layer, an empty one, as BuildKit's exec ops do.
             var layer = await session.Snapshotter.CommitDiffAsync(snapshot, session.Store, session.LayerOptions, cancellationToken).ConfigureAwait(false)

@@ -52,9 +52,9 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
             {
                 throw new DockerfileException(session.FileName, instruction.Span, e.Message);
             }
-            catch (BuildException e) when (!e.Message.StartsWith(session.FileName + ":", StringComparison.Ordinal))
+            catch (BuildException e) when (e.Line is null)
             {
-                throw new BuildException($"{session.FileName}:{instruction.Span.Start.Line}: {instruction.Syntax.Original.Split('\n')[0].Trim()}: {e.Message}", e);
+                throw new BuildException(session.FileName, instruction.Span.Start.Line, $"{instruction.Syntax.Original.Split('\n')[0].Trim()}: {e.Message}", e);
             }
         }
         return new StageResult(_image with { Config = _config, History = [.. _history] }, [.. _layers], _key, _variables);
