@@ -47,7 +47,10 @@ public sealed class RuncExecutor(string stateDirectory, bool inMemory) : IExecut
             spec = spec with { Mounts = [.. spec.Mounts.Select(m => Pin(m, bundle))] };
             var config = RuntimeSpec.Create(spec, user, root, etc);
             // runc creates what a mount target lacks; those stubs are not the step's work.
-            stubs = Mounts.MountStubs.FindMissing(root, config["mounts"]!.AsArray().Skip(1).Select(m => (string)m!["destination"]!));
+            // BuildKit's executor removes the stubs of /etc/resolv.conf, /etc/hosts and the step's own mounts
+            // (executor.MountStubsCleaner); the mount points runc makes for /proc, /dev and /sys stay in the layer (a
+            // RUN in a scratch stage adds them).
+            stubs = Mounts.MountStubs.FindMissing(root, config["mounts"]!.AsArray().Skip(1).Select(m => (string)m!["destination"]!).Where(d => !IsSystemMountPoint(d)));
             await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), config.ToJsonString(), cancellationToken).ConfigureAwait(false);
             return await RunBundleAsync(runtimeRoot, bundle, id, io, cancellationToken).ConfigureAwait(false);
         }
@@ -59,6 +62,9 @@ public sealed class RuncExecutor(string stateDirectory, bool inMemory) : IExecut
             Mounts.MountStubs.Remove(root, stubs);
         }
     }
+
+    private static bool IsSystemMountPoint(string destination) =>
+        destination is "/proc" or "/sys" or "/dev" || destination.StartsWith("/dev/", StringComparison.Ordinal);
 
     /// <summary>
     /// Stops every container whose state is under <paramref name="stateDirectory"/> (a killed build's) and deletes the
