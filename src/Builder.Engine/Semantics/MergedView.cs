@@ -84,7 +84,9 @@ public sealed class MergedView(IReadOnlyList<string> layersTopFirst)
     public string? ReadText(string path) =>
         Lookup(path) is { IsRegularFile: true } entry ? File.ReadAllText(entry.HostPath) : null;
 
-    // The layers that can show a path: from the top down to the first one that made a parent opaque (or replaced it).
+    // The layers that can show a path: from the top down to the first one that made a parent opaque (or replaced or
+    // deleted it). Parents are checked from the root down, so nothing is ever looked up below a layer's symlink (which
+    // the host would follow): a parent that is no directory in a layer means the path is not there, nor lower.
     private IEnumerable<string> Visible(string relative)
     {
         var parents = new List<string>();
@@ -92,20 +94,25 @@ public sealed class MergedView(IReadOnlyList<string> layersTopFirst)
         {
             parents.Add(parent);
         }
+        parents.Reverse();
         foreach (var layer in layersTopFirst)
         {
-            yield return layer;
-            var stop = false;
+            var opaque = false;
             foreach (var parent in parents)
             {
                 var full = System.IO.Path.Combine(layer, parent);
-                if (LibC.LStat(full) is { } status && (IsWhiteout(status) || (status.Mode & 0xF000) != 0x4000 || IsOpaque(full)))
+                if (LibC.LStat(full) is not { } status)
                 {
-                    stop = true;
-                    break;
+                    break; // not in this layer, nor anything below it
                 }
+                if (IsWhiteout(status) || (status.Mode & 0xF000) != 0x4000)
+                {
+                    yield break;
+                }
+                opaque |= IsOpaque(full);
             }
-            if (stop)
+            yield return layer;
+            if (opaque)
             {
                 yield break;
             }

@@ -1,0 +1,66 @@
+using Builder.Engine.Semantics;
+
+namespace Builder.Engine.Tests;
+
+/// <summary>
+/// A stage's file system read through its layer directories: symlinks are the image's, so nothing is ever looked up
+/// below one (the host would follow it, an absolute one onto its own files). No root needed.
+/// </summary>
+public sealed class MergedViewTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("merged-view-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private string Layer(string name) => Directory.CreateDirectory(Path.Combine(_root, name)).FullName;
+
+    [Fact]
+    public void A_path_below_a_layers_symlink_is_not_there_even_when_the_host_has_it()
+    {
+        var layer = Layer("only");
+        File.CreateSymbolicLink(Path.Combine(layer, "hostetc"), "/etc");
+        Directory.CreateDirectory(Path.Combine(layer, "real"));
+        File.CreateSymbolicLink(Path.Combine(layer, "relative"), "real");
+        File.WriteAllText(Path.Combine(layer, "real", "file"), "x");
+        var view = new MergedView([layer]);
+
+        Assert.True(File.Exists("/etc/passwd"));
+        Assert.Null(view.Lookup("/hostetc/passwd"));
+        Assert.Null(view.Lookup("/relative/file"));
+        Assert.Empty(view.List("/hostetc"));
+        Assert.True(view.Lookup("/hostetc")!.IsSymlink);
+        Assert.NotNull(view.Lookup("/real/file"));
+    }
+
+    [Fact]
+    public void A_directory_in_an_upper_layer_over_a_lower_symlink_hides_what_the_link_leads_to()
+    {
+        var lower = Layer("lower");
+        var upper = Layer("upper");
+        File.CreateSymbolicLink(Path.Combine(lower, "x"), "/etc");
+        Directory.CreateDirectory(Path.Combine(upper, "x"));
+        File.WriteAllText(Path.Combine(upper, "x", "mine"), "m");
+        var view = new MergedView([upper, lower]);
+
+        Assert.Null(view.Lookup("/x/passwd"));
+        Assert.NotNull(view.Lookup("/x/mine"));
+        Assert.Equal(["mine"], view.List("/x"));
+    }
+
+    [Fact]
+    public void Lower_layers_show_through_upper_directories_until_one_is_opaque_or_replaced()
+    {
+        var lower = Layer("lower");
+        var upper = Layer("upper");
+        Directory.CreateDirectory(Path.Combine(lower, "a", "b"));
+        File.WriteAllText(Path.Combine(lower, "a", "b", "low"), "l");
+        File.WriteAllText(Path.Combine(lower, "f"), "f");
+        Directory.CreateDirectory(Path.Combine(upper, "a"));
+        File.WriteAllText(Path.Combine(upper, "a", "up"), "u");
+        var view = new MergedView([upper, lower]);
+
+        Assert.NotNull(view.Lookup("/a/b/low"));
+        Assert.Equal(["b", "up"], view.List("/a"));
+        Assert.True(view.Lookup("/f")!.IsRegularFile);
+    }
+}
