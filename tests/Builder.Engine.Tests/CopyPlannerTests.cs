@@ -36,7 +36,7 @@ public sealed class CopyPlannerTests
         { "an existing directory below takes the source's", "d:srv:711;d:srv/sub:711", "dir1", "/srv", "", "srv kept|srv/one file 600 5:5 3|srv/sub dir 750 5:5|srv/sub/deep file 644 5:5 4" },
         { "a file into a new directory", "", "a.txt", "/x/y/", "chown=7:7", "x dir 755 7:7|x/y dir 755 7:7|x/y/a.txt file 644 7:7 1" },
         { "an archive: the destination 0755 whatever --chmod, its entries' modes, --chown's owner", "", "app.tar", "/opt/app", "extract chmod=600 chown=9:9", "opt dir 755 9:9|opt/app dir 755 9:9|opt/app/bin dir 750 9:9|opt/app/bin/run file 755 9:9 4" },
-        { "an archive into a path with /", "", "app.tar", "/opt/app/", "extract chown=0:0", "opt dir 755 0:0|opt/app dir 755 0:0|opt/app/bin dir 750 0:0|opt/app/bin/run file 755 0:0 4" },
+        { "an archive into a path with /: 0755 whatever --chmod", "", "app.tar", "/opt/app/", "extract chown=0:0 chmod=700", "opt dir 755 0:0|opt/app dir 755 0:0|opt/app/bin dir 750 0:0|opt/app/bin/run file 755 0:0 4" },
     };
 
     /// <summary>Item 3: each source, then each match, is copied onto the destination as the earlier ones left it.</summary>

@@ -84,17 +84,18 @@ public static class CopyPlanner
                 {
                     _read.Add(match);
                     var (real, entry) = FollowSource(match);
-                    if (intoDirectory)
-                    {
-                        MakeDirectories(destinationRoot);
-                    }
                     if (request.ExtractArchives && entry.IsRegularFile && AddArchives.IsArchive(entry.HostPath))
                     {
-                        // BuildKit's unpack: the destination made 0755 (--chown's owner, never --chmod's mode), the archive extracted into it.
+                        // BuildKit's unpack, tried before the copy: the destination made 0755 (--chown's owner, never
+                        // --chmod's mode), the archive extracted into it.
                         _read.Add(real);
                         MakeDirectories(destinationRoot, extracting: true);
                         Extract(entry.HostPath);
                         continue;
+                    }
+                    if (intoDirectory)
+                    {
+                        MakeDirectories(destinationRoot);
                     }
                     var existing = Current(destinationRoot);
                     if (entry.IsDirectory)
