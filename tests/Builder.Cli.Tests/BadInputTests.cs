@@ -219,6 +219,6 @@ public sealed class BadInputTests : IDisposable
     public void Build_output_into_a_missing_directory_names_it()
     {
         AssertFails(CliRunner.Run("build", "-q", "--output", "type=oci,dest=/nonexistent/dir/image.tar", Context("FROM scratch\nCOPY a /a\n")),
-            "error: /nonexistent/dir/image.tar: no such file or directory");
+            "error: --output /nonexistent/dir/image.tar: no such file or directory");
     }
 }
