@@ -11,7 +11,7 @@ public sealed class BuildChecksTests
     public async Task Every_build_prints_the_checks_warnings_and_how_many_were_found()
     {
         using var temp = new TempDirectory();
-        var (builder, context) = await StartAsync(temp, Offending);
+        var (builder, context) = await CopySemanticsTests.BusyboxContextAsync(temp, Offending);
 
         var build = await builder.RunAsync("build", "--progress", "plain", "-t", "c", context);
 
@@ -28,7 +28,7 @@ public sealed class BuildChecksTests
     public async Task Error_true_fails_the_build_before_anything_is_built(string directive, string[] options)
     {
         using var temp = new TempDirectory();
-        var (builder, context) = await StartAsync(temp, directive + Offending);
+        var (builder, context) = await CopySemanticsTests.BusyboxContextAsync(temp, directive + Offending);
 
         var build = await builder.RunAsync(["build", "-t", "c", .. options, context], null, CancellationToken.None);
 
@@ -44,21 +44,11 @@ public sealed class BuildChecksTests
     public async Task Skipped_checks_print_nothing(string directive, string[] options)
     {
         using var temp = new TempDirectory();
-        var (builder, context) = await StartAsync(temp, directive + Offending);
+        var (builder, context) = await CopySemanticsTests.BusyboxContextAsync(temp, directive + Offending);
 
         var build = await builder.RunAsync(["build", "-t", "c", .. options, context], null, CancellationToken.None);
 
         build.EnsureSuccess("builder build");
         Assert.DoesNotContain("warning", build.Error, StringComparison.OrdinalIgnoreCase);
-    }
-
-    private static async Task<(BuilderCommand Builder, string Context)> StartAsync(TempDirectory temp, string dockerfile)
-    {
-        var rootfs = await BaseRootfs.CreateBusyboxAsync(temp.Combine("busybox"));
-        var builder = new BuilderCommand(temp.Combine("store"));
-        (await builder.RunAsync("import", rootfs, "-t", "busybox")).EnsureSuccess("builder import");
-        var context = Directory.CreateDirectory(temp.Combine("context")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), dockerfile);
-        return (builder, context);
     }
 }

@@ -12,7 +12,8 @@ public sealed class RunMountTests
     public async Task Relative_mount_targets_are_under_the_working_directory_and_leave_no_stub()
     {
         using var temp = new TempDirectory();
-        var (builder, context) = await StartAsync(temp);
+        ExternalTool.Require("runc");
+        var (builder, context) = await CopySemanticsTests.BusyboxContextAsync(temp, "");
         await File.WriteAllTextAsync(Path.Combine(context, "data.txt"), "from the context\n");
         var secret = temp.Combine("token");
         await File.WriteAllTextAsync(secret, "s3cret");
@@ -38,7 +39,8 @@ public sealed class RunMountTests
     public async Task A_changed_bind_mounted_context_file_runs_the_step_again_an_unchanged_one_is_cached()
     {
         using var temp = new TempDirectory();
-        var (builder, context) = await StartAsync(temp);
+        ExternalTool.Require("runc");
+        var (builder, context) = await CopySemanticsTests.BusyboxContextAsync(temp, "");
         await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"),
             "FROM busybox\nRUN --mount=type=bind,source=conf,target=/conf cat /conf/settings > /seen\n");
         Directory.CreateDirectory(Path.Combine(context, "conf"));
@@ -62,7 +64,8 @@ public sealed class RunMountTests
     public async Task A_changed_stage_behind_a_bind_mount_runs_the_step_again()
     {
         using var temp = new TempDirectory();
-        var (builder, context) = await StartAsync(temp);
+        ExternalTool.Require("runc");
+        var (builder, context) = await CopySemanticsTests.BusyboxContextAsync(temp, "");
         await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), """
             FROM busybox AS gen
             ARG V=1
@@ -76,14 +79,5 @@ public sealed class RunMountTests
 
         changed.EnsureSuccess("second build");
         Assert.Equal("2\n", await File.ReadAllTextAsync(temp.Combine("out", "seen")));
-    }
-
-    private static async Task<(BuilderCommand Builder, string Context)> StartAsync(TempDirectory temp)
-    {
-        ExternalTool.Require("runc");
-        var rootfs = await BaseRootfs.CreateBusyboxAsync(temp.Combine("busybox"));
-        var builder = new BuilderCommand(temp.Combine("store"));
-        (await builder.RunAsync("import", rootfs, "-t", "busybox")).EnsureSuccess("builder import");
-        return (builder, Directory.CreateDirectory(temp.Combine("context")).FullName);
     }
 }
