@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Builder.Dockerfile.Binding;
 using Builder.Engine.Semantics;
@@ -13,21 +12,18 @@ namespace Builder.Engine.Solver;
 /// the stage's layers and keeps what it changed. A failure names the Dockerfile line, the command, its exit code
 /// and the last lines it printed.
 /// </summary>
-internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstruction run)
+internal sealed class RunStep(BuildSession session, StepInput input, RunInstruction run)
 {
     private const int TailLines = 12;
 
-    public async Task ExecuteAsync(CancellationToken cancellationToken)
+    public async Task<StepOutput> ExecuteAsync(StepContext step, CancellationToken cancellationToken)
     {
-        var vertex = session.NextVertex();
-        var clock = Stopwatch.StartNew();
-        session.Progress.Report(new VertexStarted(vertex, DateTimeOffset.UtcNow, stage.DisplayStep(run)));
-        var config = stage.Config;
+        var config = input.Config;
         var shell = config.Shell is { Count: > 0 } s ? s : ["/bin/sh", "-c"];
         var args = run.Heredocs.Count > 0 && run.Command.IsShellForm && run.Command.Words is [var only] && only.TrimStart().StartsWith("<<", StringComparison.Ordinal)
             ? [.. shell, run.Heredocs[0].Body] // RUN <<EOF: the heredoc is the script
             : run.Command.ToArgs(shell);
-        var env = stage.Variables.RunEnvironment();
+        var env = input.Variables.RunEnvironment();
         var mounts = run.Mounts.Select(RunMount.Parse).ToList();
         var network = run.Network switch
         {
@@ -35,22 +31,19 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
             "host" => SandboxNetwork.Host,
             _ => session.Request.Network,
         };
-        var buildArgs = stage.Variables.ArgsWithValues;
+        var buildArgs = input.Variables.ArgsWithValues;
         var createdBy = "RUN " + (buildArgs.Count > 0 ? $"|{buildArgs.Count} {string.Join(' ', buildArgs.Select(a => $"{a.Key}={a.Value}"))} " : "")
             + string.Join(' ', args) + " # buildkit";
         // What bind mounts show is an input too: a changed context file (or stage) runs the step again.
-        var key = CacheKey.Of(stage.Key, "RUN", [string.Join('\0', args), string.Join('\0', env), config.User ?? "", stage.WorkingDirectory,
+        var key = CacheKey.Of(input.Key, "RUN", [string.Join('\0', args), string.Join('\0', env), config.User ?? "", input.WorkingDirectory,
             network.ToString(), string.Join('\0', run.Mounts), .. await BindInputsAsync(mounts, cancellationToken).ConfigureAwait(false)]);
         // A record without a layer comes from a build before empty RUN layers: it is run again.
-        if (!session.Request.NoCache && await session.Cache.GetAsync(key, cancellationToken).ConfigureAwait(false) is { Layer: not null } hit)
+        if (await step.LookupAsync(key, cancellationToken).ConfigureAwait(false) is { Layer: not null } hit)
         {
-            session.Progress.Report(new VertexCached(vertex, DateTimeOffset.UtcNow));
-            stage.Commit(key, hit.Layer, hit.DiffId, createdBy);
-            session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
-            return;
+            return new StepOutput(key, hit, Cached: true, key, createdBy);
         }
 
-        await using var snapshot = await session.Snapshotter.PrepareAsync(stage.Layers, cancellationToken).ConfigureAwait(false);
+        await using var snapshot = await session.Snapshotter.PrepareAsync(input.Layers, cancellationToken).ConfigureAwait(false);
         var leases = new List<IDisposable>();
         var scratch = session.NewScratchDirectory();
         try
@@ -66,12 +59,12 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
                 Args = args,
                 Env = [.. env, .. secretEnv],
                 User = config.User ?? "",
-                WorkingDirectory = stage.WorkingDirectory,
+                WorkingDirectory = input.WorkingDirectory,
                 Network = network,
                 Mounts = sandboxMounts,
                 EnvHoldsSecrets = secretEnv.Count > 0,
             };
-            var tail = new LineSink(session.Progress, vertex, TailLines);
+            var tail = new LineSink(session.Progress, step.Vertex, TailLines);
             int exitCode;
             using (var output = new LineStream(tail, isError: false))
             using (var error = new LineStream(tail, isError: true))
@@ -80,15 +73,13 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
             }
             if (exitCode != 0)
             {
-                var message = $"process \"{string.Join(' ', args)}\" did not complete successfully: exit code: {exitCode}";
-                session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, message));
+                // The step runner reports the failure on the step's vertex.
                 throw new StepFailedException(session.FileName, run.Span.Start.Line, string.Join(' ', args), exitCode, tail.Format());
             }
             // A RUN that changed nothing still adds a layer, an empty one, as BuildKit's exec ops do.
             var layer = await session.Snapshotter.CommitDiffAsync(snapshot, session.Store, session.LayerOptions, cancellationToken).ConfigureAwait(false)
                 ?? await session.WriteLayerAsync([], null, cancellationToken).ConfigureAwait(false);
-            await session.Cache.PutAsync(key, new CacheRecord(layer.Compressed, layer.DiffId), cancellationToken).ConfigureAwait(false);
-            stage.Commit(key, layer.Compressed, layer.DiffId, createdBy);
+            return new StepOutput(key, new CacheRecord(layer.Compressed, layer.DiffId), Cached: false, key, createdBy);
         }
         finally
         {
@@ -98,7 +89,6 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
             }
             Sandbox.Snapshots.LayerCache.DeleteTree(scratch);
         }
-        session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
     }
 
     /// <summary>A digest of what each bind mount shows: the context files under its source, or the stage's or image's layers.</summary>
@@ -124,7 +114,7 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
 
     /// <summary>A mount's target: a relative one is under the step's working directory, as BuildKit resolves it.</summary>
     private string TargetOf(RunMount mount) =>
-        mount.Target.Length == 0 || mount.Target.StartsWith('/') ? mount.Target : "/" + string.Join('/', Semantics.SourceTrees.Clean(stage.WorkingDirectory + "/" + mount.Target));
+        mount.Target.Length == 0 || mount.Target.StartsWith('/') ? mount.Target : "/" + string.Join('/', Semantics.SourceTrees.Clean(input.WorkingDirectory + "/" + mount.Target));
 
     private async Task<IReadOnlyList<SandboxMount>> MountAsync(RunMount mount, string scratch, List<IDisposable> leases, List<string> env, CancellationToken cancellationToken)
     {
@@ -199,7 +189,7 @@ internal sealed class RunStep(BuildSession session, StageBuilder stage, RunInstr
     }
 
     private async Task<IReadOnlyList<Oci.Images.ILayer>> LayersOfAsync(string from, CancellationToken cancellationToken) =>
-        stage.ResolveStageIndex(from) is { } index && session.Stages.TryGetValue(index, out var built)
+        input.Stages.Resolve(input.Variables.Expand(from)) is { } index && session.Stages.TryGetValue(index, out var built)
             ? (await built.ConfigureAwait(false)).Layers
             : (await session.ResolveImageAsync(from, null, 0, cancellationToken).ConfigureAwait(false)).Layers;
 

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Globalization;
+using Builder.Dockerfile.Graph;
+using Builder.Engine.Semantics;
+using Builder.Oci;
+using Builder.Oci.Images;
+using Builder.Sandbox.Runtime;
+
+namespace Builder.Engine.Solver;
+
+/// <summary>The stage as a layer step finds it: what the step reads; only the stage changes it, from the step's output.</summary>
+internal sealed record StepInput(ContainerConfig Config, IReadOnlyList<ILayer> Layers, Digest Key, StageVariables Variables, StageNames Stages)
+{
+    public string WorkingDirectory => string.IsNullOrEmpty(Config.WorkingDir) ? "/" : Config.WorkingDir;
+}
+
+/// <summary>
+/// What a layer step made, for the stage to apply: its layer record, reused (<paramref name="Cached"/>) or new and to be
+/// stored under <paramref name="CacheKey"/>; the stage's key after it (a --link layer's is chained after the stage's);
+/// its history text.
+/// </summary>
+internal sealed record StepOutput(Digest CacheKey, CacheRecord Record, bool Cached, Digest StageKey, string CreatedBy);
+
+/// <summary>One running step: its progress vertex and its cache lookups (none under --no-cache).</summary>
+internal sealed class StepContext(BuildSession session, int vertex)
+{
+    public int Vertex => vertex;
+
+    public async Task<CacheRecord?> LookupAsync(Digest key, CancellationToken cancellationToken) =>
+        session.Request.NoCache ? null : await session.Cache.GetAsync(key, cancellationToken).ConfigureAwait(false);
+}
+
+/// <summary>Every layer step is run the same way: its progress reported, its new layer stored in the cache.</summary>
+internal static class StepRunner
+{
+    public static async Task<StepOutput> RunAsync(BuildSession session, string display, Func<StepContext, Task<StepOutput>> step, CancellationToken cancellationToken)
+    {
+        var vertex = session.NextVertex();
+        var clock = Stopwatch.StartNew();
+        session.Progress.Report(new VertexStarted(vertex, DateTimeOffset.UtcNow, display));
+        StepOutput output;
+        try
+        {
+            output = await step(new StepContext(session, vertex)).ConfigureAwait(false);
+        }
+        catch (StepFailedException e)
+        {
+            // A RUN that exited non-zero: its vertex ends with BuildKit's message, the error goes on to the stage.
+            session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed,
+                $"process \"{e.Command}\" did not complete successfully: exit code: {e.ExitCode}"));
+            throw;
+        }
+        if (output.Cached)
+        {
+            session.Progress.Report(new VertexCached(vertex, DateTimeOffset.UtcNow));
+        }
+        else
+        {
+            await session.Cache.PutAsync(output.CacheKey, output.Record, cancellationToken).ConfigureAwait(false);
+        }
+        session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));
+        return output;
+    }
+}
+
+/// <summary>The names a step's <c>--from</c> may give a stage: its index, or its name (an earlier stage's first).</summary>
+internal sealed class StageNames(StageGraph graph, int stageIndex)
+{
+    public int? Resolve(string name)
+    {
+        if (int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index < stageIndex)
+        {
+            return index;
+        }
+        return graph.Dockerfile.Stages.LastOrDefault(s => s.Index < stageIndex && string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))?.Index
+            ?? graph.Dockerfile.Stages.LastOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase))?.Index;
+    }
+
+    /// <summary>The stage of this build a name resolves to; null when it names an image.</summary>
+    public int? BuiltStage(string name) => graph.Stages.FirstOrDefault(s => s.Stage.Index == Resolve(name))?.Stage.Index;
+}
+
+/// <summary>Paths and owners as WORKDIR and COPY/ADD resolve them in the stage's file system.</summary>
+internal static class StepFiles
+{
+    /// <summary>
+    /// --chown and a WORKDIR's owner under USER, resolved as BuildKit's file operations do: <c>root</c> and numbers need no
+    /// /etc/passwd (a scratch stage has none); names are looked up in the stage's /etc/passwd and /etc/group.
+    /// </summary>
+    public static (long, long) ResolveOwner(MergedView view, string user)
+    {
+        var (uid, gid) = UserResolver.ResolveOwner(user, view.ReadText("/etc/passwd"), view.ReadText("/etc/group"));
+        return (uid, gid);
+    }
+
+    public static string NormalizeAbsolute(string path)
+    {
+        var parts = new List<string>();
+        foreach (var part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part == "..")
+            {
+                if (parts.Count > 0)
+                {
+                    parts.RemoveAt(parts.Count - 1);
+                }
+            }
+            else if (part != ".")
+            {
+                parts.Add(part);
+            }
+        }
+        return "/" + string.Join('/', parts);
+    }
+}
