@@ -114,7 +114,7 @@ internal sealed class RunStep(BuildSession session, StepInput input, RunInstruct
 
     /// <summary>A mount's target: a relative one is under the step's working directory, as BuildKit resolves it.</summary>
     private string TargetOf(RunMount mount) =>
-        mount.Target.Length == 0 || mount.Target.StartsWith('/') ? mount.Target : "/" + string.Join('/', Semantics.SourceTrees.Clean(input.WorkingDirectory + "/" + mount.Target));
+        mount.Target.Length == 0 || mount.Target.StartsWith('/') ? mount.Target : StepFiles.NormalizeAbsolute(input.WorkingDirectory + "/" + mount.Target);
 
     private async Task<IReadOnlyList<SandboxMount>> MountAsync(RunMount mount, string scratch, List<IDisposable> leases, List<string> env, CancellationToken cancellationToken)
     {
