@@ -124,53 +124,10 @@ public static class SourceTrees
     /// </summary>
     public static string? Resolve(this ICopySourceTree tree, string path) => tree.Resolve(path, allowMissing: true);
 
-    private static string? Resolve(this ICopySourceTree tree, string path, bool allowMissing)
-    {
-        var pending = new LinkedList<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
-        var resolved = new List<string>();
-        var links = 0;
-        while (pending.First is { } node)
-        {
-            pending.RemoveFirst();
-            var part = node.Value;
-            if (part == ".")
-            {
-                continue;
-            }
-            if (part == "..")
-            {
-                if (resolved.Count > 0)
-                {
-                    resolved.RemoveAt(resolved.Count - 1);
-                }
-                continue;
-            }
-            var candidate = string.Join('/', [.. resolved, part]);
-            var entry = tree.Stat(candidate);
-            if (entry is { IsSymlink: true, LinkTarget: { } target })
-            {
-                if (++links > MaxSymlinks)
-                {
-                    return null;
-                }
-                if (target.StartsWith('/'))
-                {
-                    resolved.Clear();
-                }
-                foreach (var piece in target.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse())
-                {
-                    pending.AddFirst(piece);
-                }
-                continue;
-            }
-            if (entry is null && pending.Count > 0 && !allowMissing)
-            {
-                return null;
-            }
-            resolved.Add(part);
-        }
-        return string.Join('/', resolved);
-    }
+    private static string? Resolve(this ICopySourceTree tree, string path, bool allowMissing) =>
+        TreePaths.Resolve(path, candidate => tree.Stat(candidate) is { } entry
+            ? new TreeEntry(true, entry.IsSymlink ? entry.LinkTarget : null)
+            : TreeEntry.Missing, allowMissing, MaxSymlinks);
 
     /// <summary>
     /// Everything below a real directory, parents before children, with the tree's ignore rules (.dockerignore, on

@@ -23,7 +23,6 @@ public static partial class RootedPath
     private const int AT_EMPTY_PATH = 0x1000;
     private const int AT_SYMLINK_NOFOLLOW = 0x100;
     private const int O_PATH = 0x200000;
-    private const int O_RDONLY = 0;
     private const int O_CLOEXEC = 0x80000;
     private const long SYS_openat2 = 437; // the same number on every architecture (added after the syscall tables were unified)
     private const ulong RESOLVE_NO_MAGICLINKS = 0x02;
@@ -42,12 +41,7 @@ public static partial class RootedPath
     /// itself, a final symlink followed inside the root too).
     /// </summary>
     /// <exception cref="FileNotFoundException">The path, resolved inside the root, does not exist.</exception>
-    public static SafeFileHandle Open(string root, string path) => Open(root, path, O_PATH);
-
-    /// <summary>Opens a regular file inside <paramref name="root"/> for reading, resolved as <see cref="Open(string, string)"/>.</summary>
-    public static FileStream OpenRead(string root, string path) => new(Open(root, path, O_RDONLY), FileAccess.Read);
-
-    private static SafeFileHandle Open(string root, string path, int mode)
+    public static SafeFileHandle Open(string root, string path)
     {
         using var rootHandle = OpenRoot(root);
         var relative = path.TrimStart('/');
@@ -57,7 +51,7 @@ public static partial class RootedPath
         }
         if (!ForceWalk)
         {
-            if (TryOpenat2(rootHandle, relative, mode, out var handle, out var errno))
+            if (TryOpenat2(rootHandle, relative, out var handle, out var errno))
             {
                 return handle;
             }
@@ -66,7 +60,7 @@ public static partial class RootedPath
                 throw Error(errno, root, path);
             }
         }
-        return Walk(root, path, mode);
+        return Walk(root, path);
     }
 
     /// <summary>The path this process reaches <paramref name="handle"/> through.</summary>
@@ -91,58 +85,21 @@ public static partial class RootedPath
     /// The path <paramref name="path"/> names inside <paramref name="root"/> once every symlink on the way is followed
     /// inside the root, relative to it ("" is the root); a missing tail is kept as written (cleaned).
     /// </summary>
-    public static string Resolve(string root, string path)
-    {
-        var pending = new LinkedList<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
-        var resolved = new List<string>();
-        var links = 0;
-        while (pending.First is { } node)
-        {
-            pending.RemoveFirst();
-            switch (node.Value)
-            {
-                case ".":
-                    continue;
-                case "..":
-                    if (resolved.Count > 0)
-                    {
-                        resolved.RemoveAt(resolved.Count - 1);
-                    }
-                    continue;
-            }
-            var candidate = Path.Combine(root, string.Join('/', [.. resolved, node.Value]));
-            if (Oci.Layers.LibC.LStat(candidate) is { IsSymlink: true })
-            {
-                if (++links > MaxSymlinks)
-                {
-                    throw new IOException($"{path}: too many levels of symbolic links inside {root}");
-                }
-                var target = Oci.Layers.LibC.ReadLink(candidate);
-                if (target.StartsWith('/'))
-                {
-                    resolved.Clear();
-                }
-                foreach (var piece in target.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse())
-                {
-                    pending.AddFirst(piece);
-                }
-                continue;
-            }
-            resolved.Add(node.Value);
-        }
-        return string.Join('/', resolved);
-    }
+    public static string Resolve(string root, string path) =>
+        Oci.Layers.TreePaths.Resolve(path, candidate => Oci.Layers.LibC.LStat(Path.Combine(root, candidate)) is { } status
+                ? new Oci.Layers.TreeEntry(true, status.IsSymlink ? Oci.Layers.LibC.ReadLink(Path.Combine(root, candidate)) : null)
+                : Oci.Layers.TreeEntry.Missing, allowMissing: true, MaxSymlinks)
+            ?? throw new IOException($"{path}: too many levels of symbolic links inside {root}");
 
     // The walk: resolve lexically with lstat, then open each component of the result with O_NOFOLLOW from the
     // descriptor before it. A component that became a symlink in between fails the open (ELOOP) rather than being
     // followed.
-    private static SafeFileHandle Walk(string root, string path, int mode)
+    private static SafeFileHandle Walk(string root, string path)
     {
         var current = OpenRoot(root);
-        var components = Resolve(root, path).Split('/', StringSplitOptions.RemoveEmptyEntries);
-        for (var i = 0; i < components.Length; i++)
+        foreach (var component in Resolve(root, path).Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
-            var fd = openat(current, components[i], (i == components.Length - 1 ? mode : O_PATH) | O_NOFOLLOW | O_CLOEXEC, 0);
+            var fd = openat(current, component, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
             var errno = Marshal.GetLastPInvokeError();
             current.Dispose();
             if (fd < 0)
@@ -160,10 +117,10 @@ public static partial class RootedPath
         return current;
     }
 
-    private static unsafe bool TryOpenat2(SafeFileHandle root, string relative, int mode, out SafeFileHandle handle, out int errno)
+    private static unsafe bool TryOpenat2(SafeFileHandle root, string relative, out SafeFileHandle handle, out int errno)
     {
         var how = stackalloc ulong[3];
-        how[0] = (ulong)(mode | O_CLOEXEC);
+        how[0] = (ulong)(O_PATH | O_CLOEXEC);
         how[1] = 0;
         how[2] = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
         var bytes = System.Text.Encoding.UTF8.GetBytes(relative + "\0");

@@ -30,48 +30,10 @@ public static class RootfsFiles
     /// view (an absolute target starts again at its root, <c>..</c> stops there), relative to the root and free of
     /// symlinks; a missing tail is kept. Null when the links loop.
     /// </summary>
-    public static string? Resolve(SnapshotMount root, string path)
-    {
-        var pending = new LinkedList<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries));
-        var resolved = new List<string>();
-        var links = 0;
-        while (pending.First is { } node)
-        {
-            pending.RemoveFirst();
-            if (node.Value == ".")
-            {
-                continue;
-            }
-            if (node.Value == "..")
-            {
-                if (resolved.Count > 0)
-                {
-                    resolved.RemoveAt(resolved.Count - 1);
-                }
-                continue;
-            }
-            resolved.Add(node.Value);
-            if (Find(root, string.Join('/', resolved)) is not ({ IsSymlink: true }, var link))
-            {
-                continue;
-            }
-            if (++links > MaxSymlinks)
-            {
-                return null;
-            }
-            resolved.RemoveAt(resolved.Count - 1);
-            var target = LibC.ReadLink(link);
-            if (target.StartsWith('/'))
-            {
-                resolved.Clear();
-            }
-            foreach (var piece in target.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse())
-            {
-                pending.AddFirst(piece);
-            }
-        }
-        return string.Join('/', resolved);
-    }
+    public static string? Resolve(SnapshotMount root, string path) =>
+        TreePaths.Resolve(path, candidate => Find(root, candidate) is var (status, hostPath)
+            ? new TreeEntry(true, status.IsSymlink ? LibC.ReadLink(hostPath) : null)
+            : TreeEntry.Missing, allowMissing: true, MaxSymlinks);
 
     /// <summary>
     /// The entry at a relative path whose parents are real directories of the view: its status and host path in the

@@ -51,10 +51,9 @@ public sealed class RootedPathTests : IDisposable
             File.CreateSymbolicLink(Path.Combine(_root, name), target.Replace("HOST", _host, StringComparison.Ordinal));
         }
 
-        using var stream = RootedPath.OpenRead(_root, name + "/x");
-        using var reader = new StreamReader(stream);
+        using var handle = RootedPath.Open(_root, name + "/x");
 
-        Assert.Equal(expected, reader.ReadToEnd());
+        Assert.Equal(expected, File.ReadAllText(RootedPath.ProcPath(handle)));
     }
 
     [Theory]
