@@ -92,8 +92,8 @@ public sealed partial class BuildImage : AsyncTask
         BuildResult built;
         try
         {
-            built = await new ImageBuilder(host.Store, host.Snapshotter, host.Layers, host.Executor, host.Registries)
-                .BuildAsync(request, progress, cancellationToken).ConfigureAwait(false);
+            var builder = await host.CreateBuilderAsync(cancellationToken).ConfigureAwait(false);
+            built = await builder.BuildAsync(request, progress, cancellationToken).ConfigureAwait(false);
         }
         catch (DockerfileException e)
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Builder.Engine;
 using Builder.Oci;
 using Builder.Oci.Content;
 using Builder.Oci.Images;
@@ -7,29 +8,23 @@ using Builder.Oci.References;
 namespace Builder.Cli;
 
 /// <summary>
-/// The local store as the verbs use it: opened at BUILDER_ROOT under a lease of the verb's own (what it reads and
-/// writes is safe from a concurrent prune until it ends), images found by name or ID.
+/// The local store as the verbs use it: the engine's host (the store at BUILDER_ROOT under a lease of the verb's own,
+/// and the sandbox for verbs that run steps), and images found by name or ID.
 /// </summary>
 internal sealed class LocalImages : IDisposable
 {
-    private LocalImages(OciLayoutStore store, StoreLease lease)
-    {
-        Store = store;
-        Lease = lease;
-        store.Lease = lease;
-    }
+    private LocalImages(EngineHost host) => Host = host;
 
-    public OciLayoutStore Store { get; }
+    public EngineHost Host { get; }
 
-    public StoreLease Lease { get; }
+    public OciLayoutStore Store => Host.Store;
 
-    public static async Task<LocalImages> OpenAsync(CancellationToken cancellationToken)
-    {
-        var store = await OciLayoutStore.OpenAsync(StoreLocation.Resolve(), cancellationToken);
-        return new LocalImages(store, StoreLeases.Acquire(store.Root));
-    }
+    public StoreLease Lease => Host.Lease;
 
-    public void Dispose() => Lease.Dispose();
+    public static async Task<LocalImages> OpenAsync(CancellationToken cancellationToken) =>
+        new(await EngineHost.OpenAsync(cancellationToken));
+
+    public void Dispose() => Host.Dispose();
 
     /// <summary>
     /// The image <paramref name="text"/> names: a reference (<c>busybox</c>, <c>host:5000/app:1</c>), or an image

@@ -100,8 +100,7 @@ internal static class BuildCommand
             }
             using var images = await LocalImages.OpenAsync(cancellationToken);
             using var registries = RegistryAccess.CreateClient(result.GetValue(insecure));
-            await using var sandbox = await SandboxHost.OpenAsync(images, message => io.Error.WriteLine(message), cancellationToken);
-            var builder = new ImageBuilder(images.Store, sandbox.Snapshotter, sandbox.Layers, sandbox.Executor, registries);
+            var builder = await images.Host.CreateBuilderAsync(registries, message => io.Error.WriteLine(message), cancellationToken);
             var built = await builder.BuildAsync(request, progress, cancellationToken);
             if (built.CheckWarnings.Count > 0 && !result.GetValue(quiet) && result.GetValue(progressMode) != "quiet")
             {

@@ -46,7 +46,7 @@ internal static class RunCommand
                 WorkingDirectory = result.GetValue(workdir) ?? (string.IsNullOrEmpty(config.WorkingDir) ? "/" : config.WorkingDir),
                 Network = networkMode,
             };
-            await using var sandbox = await SandboxHost.OpenAsync(images, message => io.Error.WriteLine(message), cancellationToken);
+            var sandbox = await images.Host.SandboxAsync(message => io.Error.WriteLine(message), cancellationToken);
             await using var snapshot = await sandbox.Snapshotter.PrepareAsync(loaded.Layers, cancellationToken);
             using var stdin = Console.IsInputRedirected ? Console.OpenStandardInput() : null;
             using var stdout = Console.OpenStandardOutput();
