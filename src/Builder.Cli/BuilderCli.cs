@@ -1,9 +1,7 @@
 using System.Runtime.InteropServices;
 using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Text.RegularExpressions;
 using Builder.Cli.Commands;
-using Builder.Dockerfile.Binding;
 
 namespace Builder.Cli;
 
@@ -40,39 +38,9 @@ public static class BuilderCli
             var configuration = new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
             return result.InvokeAsync(configuration, cancel.Token).GetAwaiter().GetResult();
         }
-        catch (DockerfileException e)
-        {
-            io.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.Failure;
-        }
-        catch (UsageException e)
-        {
-            io.Error.WriteLine($"error: {e.Message}");
-            io.Error.WriteLine(HelpHint(result));
-            return ExitCodes.Usage;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ImageNotFoundException
-            or Oci.Images.PlatformNotFoundException or Oci.Layers.UnsafeLayerEntryException
-            or Registry.RegistryException or Registry.Credentials.CredentialHelperException or HttpRequestException
-            or Sandbox.SandboxException or Engine.BuildException or Signing.SigningException)
-        {
-            io.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.Failure;
-        }
-        catch (OperationCanceledException)
-        {
-            io.Error.WriteLine("error: canceled");
-            return ExitCodes.Failure;
-        }
         catch (Exception e)
         {
-            // A bug, not a user error: say so, and show where with BUILDER_DEBUG=1.
-            io.Error.WriteLine($"error: internal error: {e.GetType().Name}: {e.Message}");
-            if (Environment.GetEnvironmentVariable("BUILDER_DEBUG") is "1" or "true")
-            {
-                io.Error.WriteLine(e.ToString());
-            }
-            return ExitCodes.Failure;
+            return CliErrors.Report(e, io.Error, HelpHint(result));
         }
 
         void Cancel(PosixSignalContext context)
@@ -101,7 +69,7 @@ public static class BuilderCli
             return $"unknown command '{verb}'";
         }
         // Some messages list their choices on lines of their own.
-        return Regex.Replace(result.Errors[0].Message, @"\s*\n\s*", " ");
+        return CliErrors.OneLine(result.Errors[0].Message);
     }
 
     /// <summary>A word before any "--" that looks like an option but was taken as a command's argument (or left over).</summary>
@@ -120,6 +88,3 @@ public static class BuilderCli
     private static string HelpHint(ParseResult result) =>
         result.CommandResult.Command is RootCommand ? "Run 'builder --help' for usage." : $"Run 'builder {result.CommandResult.Command.Name} --help' for usage.";
 }
-
-/// <summary>A command line that parses but asks for something impossible (a bad K=V, say): exit code 2.</summary>
-public sealed class UsageException(string message) : Exception(message);

@@ -1,3 +1,5 @@
+using Builder.Engine.Outputs;
+
 namespace Builder.Cli;
 
 /// <summary>Files named on the command line: a missing one, or a directory, is one line naming it, not .NET's wording.</summary>
@@ -15,23 +17,6 @@ internal static class CliFiles
         }
     }
 
-    /// <summary>Runs a write to <paramref name="path"/>, given by <paramref name="option"/>; its I/O failure names both.</summary>
-    public static async Task WriteAsync(string option, string path, Func<Task> write)
-    {
-        try
-        {
-            await write();
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            var reason = e switch
-            {
-                FileNotFoundException or DirectoryNotFoundException => "no such file or directory",
-                UnauthorizedAccessException when Directory.Exists(path) => "is a directory",
-                UnauthorizedAccessException => "permission denied",
-                _ => e.Message,
-            };
-            throw new IOException($"{option} {path}: {reason}", e);
-        }
-    }
+    /// <summary>Runs a write to <paramref name="path"/>, given by <paramref name="option"/>; its I/O failure names both, as --output's does.</summary>
+    public static Task WriteAsync(string option, string path, Func<Task> write) => BuildOutputWriter.WriteToAsync(option, path, write);
 }

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Sockets;
+
 namespace Builder.Cli.Tests;
 
 /// <summary>
@@ -73,6 +76,82 @@ public sealed class BadInputTests : IDisposable
     public void Bad_dockerignore_patterns_name_their_line(string dockerignore, string errorLine)
     {
         AssertFails(CliRunner.Run("build", "-q", Context("FROM scratch\nCOPY a /a\n", dockerignore)), errorLine);
+    }
+
+    [Fact]
+    public void Bad_pattern_in_a_dockerfiles_own_ignore_file_names_that_file()
+    {
+        var context = Context("FROM scratch\n", "[\n");
+        Directory.CreateDirectory(Path.Combine(context, "app"));
+        File.WriteAllText(Path.Combine(context, "app", "web.Dockerfile"), "FROM scratch\nCOPY a /a\n");
+        File.WriteAllText(Path.Combine(context, "app", "web.Dockerfile.dockerignore"), "*.md\n!\n");
+
+        AssertFails(CliRunner.Run("build", "-q", "-f", Path.Combine(context, "app", "web.Dockerfile"), context),
+            "error: app/web.Dockerfile.dockerignore:2: illegal exclusion pattern: \"!\"");
+    }
+
+    [Fact]
+    public void Lint_names_a_bad_dockerignore_beside_the_dockerfile_as_it_was_given()
+    {
+        var dockerfile = Path.Combine(Context("FROM scratch\nCOPY . /\n", "# c\nsrc/[a-\n"), "Dockerfile");
+
+        AssertFails(CliRunner.Run("lint", dockerfile),
+            $"error: {Path.GetDirectoryName(dockerfile)}/.dockerignore:2: syntax error in pattern (bad character class): \"src/[a-\"");
+    }
+
+    [Theory]
+    [InlineData("failure-threshold: [\n", ".hadolint.yaml:2:1: While parsing a node, did not find expected node content.")]
+    [InlineData("failure-threshold: bogus\n", ".hadolint.yaml: unknown severity 'bogus' (error, warning, info, style, ignore)")]
+    public void Lint_names_a_config_file_that_is_not_valid(string yaml, string error)
+    {
+        var context = Context("FROM scratch\n");
+        File.WriteAllText(Path.Combine(context, ".hadolint.yaml"), yaml);
+
+        AssertFails(CliRunner.Run("lint", "--config", Path.Combine(context, ".hadolint.yaml"), Path.Combine(context, "Dockerfile")),
+            $"error: {context}/{error}");
+    }
+
+    [Fact]
+    public void Lint_blames_a_bad_threshold_on_the_flag_not_on_the_config()
+    {
+        var context = Context("FROM scratch\n");
+        File.WriteAllText(Path.Combine(context, ".hadolint.yaml"), "ignored: [DL3006]\n");
+
+        AssertUsage(CliRunner.Run("lint", "--config", Path.Combine(context, ".hadolint.yaml"), "-t", "bogus", Path.Combine(context, "Dockerfile")),
+            "error: --failure-threshold: unknown severity 'bogus' (error, warning, info, style, ignore)", "lint ");
+    }
+
+    [Fact]
+    public void An_empty_file_flag_builds_the_default_dockerfile_as_docker_does()
+    {
+        var result = CliRunner.Run("build", "-q", "-f", "", Context("FROM scratch\nCOPY a /a\n"));
+
+        Assert.Equal("", result.Error);
+        Assert.Equal(0, result.ExitCode);
+    }
+
+    [Theory]
+    [InlineData("--output", "type=oci")]
+    [InlineData("--iidfile", null)]
+    public void A_directory_where_a_file_goes_is_named_once(string flag, string? output)
+    {
+        var destination = Directory.CreateDirectory(Path.Combine(_directory, "out")).FullName;
+        var value = output is null ? destination : $"{output},dest={destination}";
+
+        AssertFails(CliRunner.Run("build", "-q", flag, value, Context("FROM scratch\nCOPY a /a\n")), $"error: {flag} {destination}: is a directory");
+    }
+
+    [Theory]
+    [InlineData("{not json", "error: invalid JSON: 'n' is an invalid start of a property name. Expected a '\"'. Path: $ | LineNumber: 0 | BytePositionInLine: 1.")]
+    [InlineData("null", "error: invalid JSON: expected a ImageManifest, found null")]
+    [InlineData("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"sha256:zz\",\"size\":2},\"layers\":[]}",
+        "error: invalid JSON: invalid digest \"sha256:zz\"")]
+    public void A_registry_that_sends_a_manifest_that_is_not_json_is_one_line(string manifest, string errorLine)
+    {
+        using var registry = new ManifestRegistry(manifest);
+
+        AssertFails(CliRunner.Run("pull", $"{registry.Host}/x:latest"), errorLine);
+        AssertFails(CliRunner.Run("build", "-q", Context($"FROM {registry.Host}/x:latest\n")), errorLine);
     }
 
     [Theory]
@@ -161,6 +240,8 @@ public sealed class BadInputTests : IDisposable
     [InlineData(new[] { "build", "--build-arg", "=x", "." }, "error: --build-arg =x: the name before '=' is empty", "build ")]
     [InlineData(new[] { "pull", "Bad Name" }, "error: invalid image reference \"Bad Name\": repository name \"library/Bad Name\" must be lowercase", "pull ")]
     [InlineData(new[] { "build", "/nonexistent/context" }, "error: unable to prepare context: path \"/nonexistent/context\" not found", "build ")]
+    [InlineData(new[] { "build", "--build-arg", "SOURCE_DATE_EPOCH=yesterday", "." }, "error: SOURCE_DATE_EPOCH \"yesterday\" is not a number of seconds", "build ")]
+    [InlineData(new[] { "build", "--build-arg", "SOURCE_DATE_EPOCH=999999999999999", "." }, "error: SOURCE_DATE_EPOCH \"999999999999999\" is past the year 9999", "build ")]
     public void Usage_errors_are_one_line_and_the_verbs_help_hint(string[] args, string errorLine, string verb)
     {
         AssertUsage(CliRunner.Run(args), errorLine, verb);
@@ -220,5 +301,53 @@ public sealed class BadInputTests : IDisposable
     {
         AssertFails(CliRunner.Run("build", "-q", "--output", "type=oci,dest=/nonexistent/dir/image.tar", Context("FROM scratch\nCOPY a /a\n")),
             "error: --output /nonexistent/dir/image.tar: no such file or directory");
+    }
+
+    /// <summary>A registry on loopback (plain HTTP) that answers every manifest request with the same bytes.</summary>
+    private sealed class ManifestRegistry : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly byte[] _manifest;
+
+        public ManifestRegistry(string manifest)
+        {
+            _manifest = System.Text.Encoding.UTF8.GetBytes(manifest);
+            using (var probe = new TcpListener(IPAddress.Loopback, 0))
+            {
+                probe.Start();
+                Host = $"127.0.0.1:{((IPEndPoint)probe.LocalEndpoint).Port}";
+            }
+            _listener.Prefixes.Add($"http://{Host}/");
+            _listener.Start();
+            _ = Task.Run(ServeAsync);
+        }
+
+        public string Host { get; }
+
+        public void Dispose() => _listener.Close();
+
+        private async Task ServeAsync()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await _listener.GetContextAsync();
+                }
+                catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+                {
+                    return;
+                }
+                var body = context.Request.Url!.AbsolutePath == "/v2/" ? "{}"u8.ToArray() : _manifest;
+                context.Response.ContentType = context.Request.Url.AbsolutePath == "/v2/" ? "application/json" : "application/vnd.oci.image.manifest.v1+json";
+                context.Response.ContentLength64 = body.Length;
+                if (context.Request.HttpMethod != "HEAD")
+                {
+                    await context.Response.OutputStream.WriteAsync(body);
+                }
+                context.Response.Close();
+            }
+        }
     }
 }

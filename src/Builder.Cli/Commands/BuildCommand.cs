@@ -61,7 +61,7 @@ internal static class BuildCommand
             var request = new BuildRequest
             {
                 ContextDirectory = result.GetValue(context)!,
-                DockerfilePath = result.GetValue(file),
+                DockerfilePath = result.GetValue(file) is { Length: > 0 } dockerfile ? dockerfile : null, // -f "" is the default, as docker's
                 Tags = names,
                 BuildArgs = args,
                 Target = result.GetValue(target),
@@ -77,8 +77,7 @@ internal static class BuildCommand
                 Platform = ImageCommands.ParsePlatform(result.GetValue(platform)),
                 Labels = KeyValueArguments.Parse(result.GetValue(labels), "--label"),
                 Outputs = ParseOutputs(result.GetValue(outputs) ?? []),
-                SourceDateEpoch = LayerWriterOptions.ParseSourceDateEpoch(
-                    args.GetValueOrDefault("SOURCE_DATE_EPOCH") ?? Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH")),
+                SourceDateEpoch = ParseSourceDateEpoch(args.GetValueOrDefault("SOURCE_DATE_EPOCH") ?? Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH")),
             };
             if (!Directory.Exists(request.ContextDirectory))
             {
@@ -300,6 +299,23 @@ internal static class BuildCommand
         catch (FormatException e)
         {
             throw new UsageException(e.Message);
+        }
+    }
+
+    // From --build-arg or the environment: a value that is no time is the user's to fix.
+    private static DateTimeOffset? ParseSourceDateEpoch(string? text)
+    {
+        try
+        {
+            return LayerWriterOptions.ParseSourceDateEpoch(text);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException(e.Message);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            throw new UsageException($"SOURCE_DATE_EPOCH \"{text}\" is past the year 9999");
         }
     }
 

@@ -33,19 +33,11 @@ internal static class LintCommand
                 throw new UsageException("lint needs at least one DOCKERFILE");
             }
             var configPath = result.GetValue(config) ?? LintConfig.Find(Directory.GetCurrentDirectory(), Environment.GetEnvironmentVariable);
-            LintConfig settings;
-            try
+            var settings = configPath is null ? LintConfig.Default : ReadConfig(configPath);
+            settings = settings with { Ignored = new HashSet<string>(settings.Ignored.Concat(result.GetValue(ignore) ?? []), StringComparer.Ordinal) };
+            if (result.GetValue(threshold) is { } level)
             {
-                settings = configPath is null ? LintConfig.Default : LintConfig.Parse(CliFiles.ReadText(configPath));
-                settings = settings with { Ignored = new HashSet<string>(settings.Ignored.Concat(result.GetValue(ignore) ?? []), StringComparer.Ordinal) };
-                if (result.GetValue(threshold) is { } level)
-                {
-                    settings = settings with { FailureThreshold = LintConfig.ParseSeverity(level) };
-                }
-            }
-            catch (Exception e) when (e is FormatException or YamlDotNet.Core.YamlException)
-            {
-                throw new UsageException($"{configPath ?? "--failure-threshold"}: {e.Message}");
+                settings = settings with { FailureThreshold = ParseThreshold(level) };
             }
             var results = new List<(string, IReadOnlyList<LintFinding>)>();
             // Base images' platforms come from the local store when there is one; linting never creates a store.
@@ -54,8 +46,9 @@ internal static class LintCommand
             foreach (var path in paths)
             {
                 var text = CliFiles.ReadText(path);
-                var ignoreFile = DockerIgnore.CandidateFiles(Path.GetFileName(path)).Select(c => Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, c)).FirstOrDefault(File.Exists);
-                var patterns = ignoreFile is null ? null : DockerIgnore.ReadPatterns(await File.ReadAllTextAsync(ignoreFile, cancellationToken));
+                // Beside the Dockerfile, and named as the Dockerfile was: a bad pattern is "dir/.dockerignore:3: …".
+                var ignoreFile = DockerIgnore.CandidateFiles(Path.GetFileName(path)).Select(c => Path.Join(Path.GetDirectoryName(path), c)).FirstOrDefault(File.Exists);
+                var patterns = ignoreFile is null ? null : DockerIgnore.ReadPatterns(await File.ReadAllTextAsync(ignoreFile, cancellationToken), ignoreFile);
                 var inputs = new LintInputs(patterns, images is null ? null : image => BaseImagePlatform(images, image, cancellationToken), Oci.Platform.Host.ToString());
                 results.Add((path, DockerfileLinter.Lint(text, Path.GetFileName(path), settings, inputs)));
             }
@@ -64,6 +57,35 @@ internal static class LintCommand
             return fails ? ExitCodes.Failure : ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>A .hadolint.yaml; one that is not valid is a failure naming the file (and the line, when the YAML is broken).</summary>
+    private static LintConfig ReadConfig(string path)
+    {
+        try
+        {
+            return LintConfig.Parse(CliFiles.ReadText(path));
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new InvalidDataException($"{path}:{e.Start.Line}:{e.Start.Column}: {e.Message}", e);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+
+    private static Severity ParseThreshold(string level)
+    {
+        try
+        {
+            return LintConfig.ParseSeverity(level);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--failure-threshold: {e.Message}");
+        }
     }
 
     /// <summary>A base image's platform when the local store has it (InvalidBaseImagePlatform); null otherwise.</summary>

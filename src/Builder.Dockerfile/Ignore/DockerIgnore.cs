@@ -6,8 +6,10 @@ public static class DockerIgnore
     public const string FileName = ".dockerignore";
 
     /// <summary>Parses the text of an ignore file into a matcher.</summary>
-    /// <exception cref="DockerIgnoreException">A pattern is malformed; the exception names its line.</exception>
-    public static DockerIgnoreMatcher Parse(string text) => DockerIgnoreMatcher.Create(ReadLines(text));
+    /// <param name="text">The file's content.</param>
+    /// <param name="fileName">How errors name the file (<c>.dockerignore</c>, say); null for none.</param>
+    /// <exception cref="DockerIgnoreException">A pattern is malformed; the exception names the file and line.</exception>
+    public static DockerIgnoreMatcher Parse(string text, string? fileName = null) => DockerIgnoreMatcher.Create(ReadLines(text), fileName);
 
     /// <summary>
     /// The patterns of an ignore file, normalised as Docker does before matching: lines starting with <c>#</c>
@@ -15,7 +17,14 @@ public static class DockerIgnore
     /// each pattern is cleaned (<c>./a/</c> → <c>a</c>, <c>a/../b</c> → <c>b</c>) and a leading <c>/</c> is removed;
     /// the <c>!</c> of an exception is kept in front.
     /// </summary>
-    public static IReadOnlyList<string> ReadPatterns(string text) => [.. ReadLines(text).Select(p => p.Pattern)];
+    /// <exception cref="DockerIgnoreException">A pattern is malformed; the exception names the file and line.</exception>
+    public static IReadOnlyList<string> ReadPatterns(string text, string? fileName = null)
+    {
+        var lines = ReadLines(text);
+        // Checked here, where the lines are known: a matcher made later from the bare list could not name them.
+        DockerIgnoreMatcher.Create(lines, fileName);
+        return [.. lines.Select(p => p.Pattern)];
+    }
 
     /// <summary>
     /// The ignore files to try, in order, for a Dockerfile at <paramref name="dockerfilePath"/> (relative to the

@@ -44,10 +44,10 @@ public sealed class DockerIgnoreMatcher
     public static DockerIgnoreMatcher Create(IEnumerable<string> patterns)
     {
         ArgumentNullException.ThrowIfNull(patterns);
-        return Create(patterns.Select(p => (p, (int?)null)));
+        return Create(patterns.Select(p => (p, (int?)null)), null);
     }
 
-    internal static DockerIgnoreMatcher Create(IEnumerable<(string Pattern, int? Line)> patterns)
+    internal static DockerIgnoreMatcher Create(IEnumerable<(string Pattern, int? Line)> patterns, string? fileName)
     {
         var compiled = new List<IgnorePattern>();
         foreach (var (raw, line) in patterns)
@@ -64,7 +64,7 @@ public sealed class DockerIgnoreMatcher
             {
                 if (pattern.Length == 1)
                 {
-                    throw new DockerIgnoreException(pattern, "illegal exclusion pattern", line);
+                    throw new DockerIgnoreException(pattern, "illegal exclusion pattern", line, fileName);
                 }
 
                 pattern = pattern[1..];
@@ -72,7 +72,7 @@ public sealed class DockerIgnoreMatcher
 
             if (IgnorePattern.SyntaxError(pattern) is { } error)
             {
-                throw new DockerIgnoreException(pattern, error, line);
+                throw new DockerIgnoreException(pattern, error, line, fileName);
             }
 
             compiled.Add(new IgnorePattern(pattern, isException));

@@ -49,12 +49,12 @@ public sealed class BuildContext
             {
                 try
                 {
-                    ignore = DockerIgnore.Parse(File.ReadAllText(path));
+                    ignore = DockerIgnore.Parse(File.ReadAllText(path), candidate);
                 }
                 catch (DockerIgnoreException e)
                 {
-                    // The user's file and line, as a Dockerfile error names its own.
-                    throw new BuildException($"{candidate}:{e.Line}: {e.Reason}: \"{e.Pattern}\"");
+                    // A build error with the ignore file's place (relative to the context), read as a Dockerfile error's is.
+                    throw new BuildException(candidate, e.Line ?? 0, $"{e.Reason}: \"{e.Pattern}\"", e);
                 }
                 break;
             }

@@ -39,13 +39,13 @@ public static class BuildOutputWriter
                     // An OCI export carries gzip layers, as a push does; a docker-archive the plain tars docker load reads.
                     var exported = format == ArchiveFormat.Oci ? await new ImageCompression(store).CompressAsync(manifest, cancellationToken).ConfigureAwait(false) : manifest;
                     var image = await StoredImage.LoadAsync(store, exported, null, cancellationToken).ConfigureAwait(false);
-                    await Named(output, () => output.Tar
+                    await WriteToAsync("--output", output.Destination!, () => output.Tar
                         ? ImageExport.WriteTarFileAsync(image, outputNames.FirstOrDefault(), format, output.Destination!, cancellationToken)
                         : ImageExport.WriteLayoutDirectoryAsync(image, outputNames.FirstOrDefault(), output.Destination!, cancellationToken)).ConfigureAwait(false);
                     break;
                 case BuildOutputType.Local:
                     var files = await StoredImage.LoadAsync(store, manifest, null, cancellationToken).ConfigureAwait(false);
-                    await Named(output, () => Task.FromResult(Directory.CreateDirectory(output.Destination!))).ConfigureAwait(false);
+                    await WriteToAsync("--output", output.Destination!, () => Task.FromResult(Directory.CreateDirectory(output.Destination!))).ConfigureAwait(false);
                     foreach (var layer in files.Layers)
                     {
                         await using var tar = await layer.OpenUncompressedAsync(cancellationToken).ConfigureAwait(false);
@@ -60,8 +60,11 @@ public static class BuildOutputWriter
     private static ImageReference Name(string text) =>
         ImageReference.TryParse(text, out var reference, out var error) ? reference : throw new BuildException($"--output name={text}: {error}");
 
-    // A destination that cannot be written is named with the flag that gave it.
-    private static async Task Named(BuildOutput output, Func<Task> write)
+    /// <summary>
+    /// Runs a write to <paramref name="path"/>, which <paramref name="flag"/> gave (<c>--output</c>, <c>--iidfile</c>); an
+    /// I/O failure is one BuildException naming both, in a shell's words rather than .NET's.
+    /// </summary>
+    public static async Task WriteToAsync(string flag, string path, Func<Task> write)
     {
         try
         {
@@ -72,11 +75,13 @@ public static class BuildOutputWriter
             var reason = e switch
             {
                 FileNotFoundException or DirectoryNotFoundException => "no such file or directory",
-                UnauthorizedAccessException when Directory.Exists(output.Destination) => "is a directory",
+                UnauthorizedAccessException when Directory.Exists(path) => "is a directory",
                 UnauthorizedAccessException => "permission denied",
+                // A writer's own message may name the path already: not "--output d: d: is a directory".
+                _ when e.Message.StartsWith(path + ": ", StringComparison.Ordinal) => e.Message[(path.Length + 2)..],
                 _ => e.Message,
             };
-            throw new BuildException($"--output {output.Destination}: {reason}");
+            throw new BuildException($"{flag} {path}: {reason}", e);
         }
     }
 }

@@ -233,6 +233,34 @@ public sealed class DockerIgnoreTests
     }
 
     [Fact]
+    public void A_malformed_pattern_names_the_file_and_line_it_came_from()
+    {
+        var error = Assert.Throws<DockerIgnoreException>(() => DockerIgnore.Parse("# c\n*.md\n\n  src/[a-  \n", "app/.dockerignore"));
+
+        Assert.Equal("app/.dockerignore", error.FileName);
+        Assert.Equal(4, error.Line);
+        Assert.Equal("src/[a-", error.Pattern);
+        Assert.Equal("syntax error in pattern (bad character class)", error.Reason);
+        Assert.Equal("app/.dockerignore:4: syntax error in pattern (bad character class): \"src/[a-\"", error.Message);
+    }
+
+    [Fact]
+    public void Reading_the_pattern_list_rejects_a_malformed_pattern_with_its_place()
+    {
+        // The list goes to matchers made later (lint's checks), which could no longer say where a pattern was.
+        var error = Assert.Throws<DockerIgnoreException>(() => DockerIgnore.ReadPatterns("a\n!\n", ".dockerignore"));
+
+        Assert.Equal(".dockerignore:2: illegal exclusion pattern: \"!\"", error.Message);
+    }
+
+    [Fact]
+    public void Patterns_without_a_file_name_only_their_line_or_nothing()
+    {
+        Assert.Equal("line 1: illegal exclusion pattern: \"!\"", Assert.Throws<DockerIgnoreException>(() => DockerIgnore.Parse("!")).Message);
+        Assert.Equal("illegal exclusion pattern: \"!\"", Assert.Throws<DockerIgnoreException>(() => DockerIgnoreMatcher.Create(["!"])).Message);
+    }
+
+    [Fact]
     public void Patterns_are_read_normalised_with_exceptions_marked()
     {
         var patterns = DockerIgnore.ReadPatterns("# c\n  /foo/  \n\n! ./bar\n!baz/../qux\n**/x/\n");
