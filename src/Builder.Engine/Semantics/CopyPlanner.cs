@@ -61,8 +61,7 @@ public static class CopyPlanner
 
     private sealed class Planner(CopyRequest request, ICopySourceTree source, MergedView destination, string destinationRoot)
     {
-        private readonly Dictionary<string, LayerChange> _changes = new(StringComparer.Ordinal);
-        private readonly List<string> _order = [];
+        private readonly CopyChanges _changes = new(request, destination);
         private readonly List<string> _temporary = [];
         private readonly List<string> _read = [];
 
@@ -89,20 +88,20 @@ public static class CopyPlanner
                         // BuildKit's unpack, tried before the copy: the destination made 0755 (--chown's owner, never
                         // --chmod's mode), the archive extracted into it.
                         _read.Add(real);
-                        MakeDirectories(destinationRoot, extracting: true);
+                        _changes.MakeDirectories(destinationRoot, extracting: true);
                         Extract(entry.HostPath);
                         continue;
                     }
                     if (intoDirectory)
                     {
-                        MakeDirectories(destinationRoot);
+                        _changes.MakeDirectories(destinationRoot);
                     }
-                    var existing = Current(destinationRoot);
+                    var existing = _changes.Current(destinationRoot);
                     if (entry.IsDirectory)
                     {
                         if (existing is null)
                         {
-                            MakeDirectories(destinationRoot);
+                            _changes.MakeDirectories(destinationRoot);
                         }
                         else if (existing != LayerEntryType.Directory)
                         {
@@ -112,13 +111,13 @@ public static class CopyPlanner
                         continue;
                     }
                     var target = existing == LayerEntryType.Directory ? SourceTrees.Join(destinationRoot, Path.GetFileName(match)) : destinationRoot;
-                    AddEntry(entry, target);
+                    _changes.AddEntry(entry, target);
                 }
             }
             return Result();
         }
 
-        private CopyPlan Result() => new([.. _order.Select(p => _changes[p])], _read, _temporary);
+        private CopyPlan Result() => new(_changes.ToList(), _read, _temporary);
 
         // A matched source that is a symlink is followed inside its tree, as BuildKit's FollowSymlinks does.
         private (string Real, SourceEntry Entry) FollowSource(string match)
@@ -144,7 +143,7 @@ public static class CopyPlanner
                 if (source.Stat(below) is { } child && (child.IsDirectory || child.IsSymlink || child.IsRegularFile))
                 {
                     _read.Add(below);
-                    AddEntry(child, SourceTrees.Join(targetRoot, relative));
+                    _changes.AddEntry(child, SourceTrees.Join(targetRoot, relative));
                 }
             }
         }
@@ -165,12 +164,12 @@ public static class CopyPlanner
                 return;
             }
             // Each root is a directory copied (filtered) into the destination, which is made first.
-            MakeDirectories(destinationRoot);
+            _changes.MakeDirectories(destinationRoot);
             var rest = SourceTrees.Clean(pivot < 0 ? pattern : pattern[(pivot + 3)..]);
             var found = false;
             foreach (var root in roots)
             {
-                foreach (var relative in MatchBelow(root, rest, 0).Distinct(StringComparer.Ordinal).ToList())
+                foreach (var relative in CopyParentsMatcher.Match(source, root, rest))
                 {
                     var full = SourceTrees.Join(root, relative);
                     if (source.IsIgnored(full) || (request.Excludes?.IsExcluded(relative) ?? false) || source.Stat(full) is not { } entry)
@@ -185,10 +184,10 @@ public static class CopyPlanner
                         var parent = string.Join('/', parts[..i]);
                         if (source.Stat(SourceTrees.Join(root, parent)) is { IsDirectory: true } directory)
                         {
-                            AddEntry(directory, SourceTrees.Join(destinationRoot, parent));
+                            _changes.AddEntry(directory, SourceTrees.Join(destinationRoot, parent));
                         }
                     }
-                    AddEntry(entry, SourceTrees.Join(destinationRoot, relative));
+                    _changes.AddEntry(entry, SourceTrees.Join(destinationRoot, relative));
                     if (entry.IsDirectory)
                     {
                         CopyContents(full, SourceTrees.Join(destinationRoot, relative));
@@ -199,59 +198,6 @@ public static class CopyPlanner
             if (!found && !GoGlob.HasWildcards(pattern))
             {
                 throw new BuildException(source.NotFound(pattern, string.Join('/', SourceTrees.Clean(pattern))));
-            }
-        }
-
-        private IEnumerable<string> MatchBelow(string directory, IReadOnlyList<string> segments, int index, string relative = "")
-        {
-            if (index == segments.Count)
-            {
-                if (relative.Length > 0)
-                {
-                    yield return relative;
-                }
-                yield break;
-            }
-            var segment = segments[index];
-            var here = SourceTrees.Join(directory, relative);
-            if (segment == "**")
-            {
-                foreach (var match in MatchBelow(directory, segments, index + 1, relative))
-                {
-                    yield return match;
-                }
-                if (source.Stat(here) is { IsDirectory: true })
-                {
-                    foreach (var child in source.List(here).Where(c => source.Stat(SourceTrees.Join(here, c)) is { IsDirectory: true }))
-                    {
-                        foreach (var match in MatchBelow(directory, segments, index, SourceTrees.Join(relative, child)))
-                        {
-                            yield return match;
-                        }
-                    }
-                }
-                yield break;
-            }
-            IEnumerable<string> names;
-            if (GoGlob.HasWildcards(segment))
-            {
-                var regex = GoGlob.Compile(segment);
-                names = source.Stat(here) is { IsDirectory: true } ? source.List(here).Where(n => regex.IsMatch(n)) : [];
-            }
-            else
-            {
-                names = source.Stat(SourceTrees.Join(here, segment)) is not null ? [segment] : [];
-            }
-            foreach (var name in names)
-            {
-                var next = SourceTrees.Join(relative, name);
-                if (index == segments.Count - 1 || source.Stat(SourceTrees.Join(directory, next)) is { IsDirectory: true })
-                {
-                    foreach (var match in MatchBelow(directory, segments, index + 1, next))
-                    {
-                        yield return match;
-                    }
-                }
             }
         }
 
@@ -269,124 +215,9 @@ public static class CopyPlanner
             {
                 if (tree.Stat(below) is { } entry && (entry.IsDirectory || entry.IsSymlink || entry.IsRegularFile))
                 {
-                    AddEntry(entry, SourceTrees.Join(destinationRoot, below), extracting: true);
+                    _changes.AddEntry(entry, SourceTrees.Join(destinationRoot, below), extracting: true);
                 }
             }
         }
-
-        private void Add(LayerChange change)
-        {
-            if (!_changes.ContainsKey(change.Path))
-            {
-                _order.Add(change.Path);
-            }
-            _changes[change.Path] = change;
-        }
-
-        // What is at a path once the copy so far is applied (symlinks not followed): null when nothing is.
-        private LayerEntryType? Current(string path)
-        {
-            if (_changes.TryGetValue(path, out var change))
-            {
-                return (change as LayerEntry)?.Type;
-            }
-            return destination.Lookup("/" + path) switch
-            {
-                null => null,
-                { IsDirectory: true } => LayerEntryType.Directory,
-                { IsSymlink: true } => LayerEntryType.Symlink,
-                _ => LayerEntryType.RegularFile,
-            };
-        }
-
-        /// <summary>
-        /// fsutil's MkdirAll on a resolved path: each missing directory is made (<see cref="NewDirectory"/>), an existing
-        /// one is written with its own metadata (so the layer's overlay form keeps it as it was), anything else on the
-        /// way is an error.
-        /// </summary>
-        private void MakeDirectories(string path, bool extracting = false)
-        {
-            var current = "";
-            foreach (var part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
-            {
-                current = SourceTrees.Join(current, part);
-                switch (Current(current))
-                {
-                    case null:
-                        Add(NewDirectory(current, extracting));
-                        break;
-                    case LayerEntryType.Directory:
-                        if (!_changes.ContainsKey(current))
-                        {
-                            Add(Existing(current)!);
-                        }
-                        break;
-                    default:
-                        throw new BuildException($"mkdir /{current}: not a directory");
-                }
-            }
-        }
-
-        private void EnsureParents(string path, bool extracting)
-        {
-            var parent = Path.GetDirectoryName(path)?.Replace('\\', '/') ?? "";
-            if (parent.Length > 0 && !(_changes.TryGetValue(parent, out var made) && made is LayerEntry { Type: LayerEntryType.Directory }))
-            {
-                MakeDirectories(parent, extracting);
-            }
-        }
-
-        private LayerEntry? Existing(string path) =>
-            destination.Lookup("/" + path) is { IsDirectory: true } existing
-                ? new LayerEntry(path, LayerEntryType.Directory) { Mode = (UnixFileMode)existing.Permissions, UserId = existing.Uid, GroupId = existing.Gid }
-                : null;
-
-        /// <summary>
-        /// One copied entry at its target, with the source's metadata (--chown's owner, --chmod's mode): a directory
-        /// replaces an existing one's metadata. An archive's entries keep their modes (BuildKit's unpack never applies
-        /// --chmod) and replace what is there, as a tar extraction does.
-        /// </summary>
-        private void AddEntry(SourceEntry entry, string target, bool extracting = false)
-        {
-            EnsureParents(target, extracting);
-            var (uid, gid) = request.Chown ?? (entry.Uid, entry.Gid);
-            var mode = (UnixFileMode)(extracting ? entry.Permissions : request.Chmod ?? entry.Permissions);
-            var existing = extracting ? null : Current(target);
-            if (entry.IsDirectory)
-            {
-                if (existing is { } type && type != LayerEntryType.Directory)
-                {
-                    throw new BuildException($"cannot copy to non-directory: /{target}");
-                }
-                Add(new LayerEntry(target, LayerEntryType.Directory)
-                {
-                    Mode = mode, UserId = uid, GroupId = gid, ModificationTime = entry.ModificationTime,
-                });
-                return;
-            }
-            if (existing == LayerEntryType.Directory)
-            {
-                throw new BuildException($"cannot replace to directory /{target} with file");
-            }
-            Add(entry.IsSymlink
-                ? new LayerEntry(target, LayerEntryType.Symlink)
-                {
-                    Mode = (UnixFileMode)0b111_111_111, UserId = uid, GroupId = gid, LinkTarget = entry.LinkTarget, ModificationTime = entry.ModificationTime,
-                }
-                : new LayerEntry(target, LayerEntryType.RegularFile)
-                {
-                    Mode = mode, UserId = uid, GroupId = gid, ModificationTime = entry.ModificationTime,
-                    Size = new FileInfo(entry.HostPath).Length, Content = LayerContent.FromFile(entry.HostPath),
-                });
-        }
-
-        // A directory the copy makes: 0755, or --chmod's permission bits (Go's Mkdir and Chmod drop the setuid, setgid
-        // and sticky bits of a plain number), never --chmod's for an archive's destination; root's or --chown's.
-        private LayerEntry NewDirectory(string path, bool extracting) => new(path, LayerEntryType.Directory)
-        {
-            Mode = (UnixFileMode)(extracting || request.Chmod is null ? 0b111_101_101 : request.Chmod.Value & 0b111_111_111),
-            UserId = request.Chown?.Uid ?? 0,
-            GroupId = request.Chown?.Gid ?? 0,
-        };
     }
 }

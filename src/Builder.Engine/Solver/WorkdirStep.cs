@@ -1,4 +1,3 @@
-using Builder.Dockerfile.Binding;
 using Builder.Engine.Semantics;
 using Builder.Oci.Layers;
 
@@ -10,13 +9,6 @@ namespace Builder.Engine.Solver;
 /// </summary>
 internal sealed class WorkdirStep(BuildSession session, StepInput input, string absolute)
 {
-    /// <summary>WORKDIR's path, expanded and made absolute against the working directory before it.</summary>
-    public static string Resolve(WorkdirInstruction workdir, StepInput input)
-    {
-        var path = input.Variables.Expand(workdir.Path);
-        return StepFiles.NormalizeAbsolute(path.StartsWith('/') ? path : $"{input.WorkingDirectory.TrimEnd('/')}/{path}");
-    }
-
     public async Task<StepOutput> ExecuteAsync(StepContext step, CancellationToken cancellationToken)
     {
         var createdBy = "WORKDIR " + absolute;
