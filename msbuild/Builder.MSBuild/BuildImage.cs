@@ -102,8 +102,8 @@ public sealed partial class BuildImage : AsyncTask
         }
         catch (BuildException e)
         {
-            // A failed step is an error at its Dockerfile line.
-            Log.LogError(null, "BUILDER", null, Dockerfile, e.Line ?? 0, 0, 0, 0, e.Reason);
+            // A failed step is an error at its Dockerfile line; a bad .dockerignore pattern, at its own file's line.
+            Log.LogError(null, "BUILDER", null, e.FileName is { } file && file != Path.GetFileName(Dockerfile) ? Path.Combine(ContextDirectory, file) : Dockerfile, e.Line ?? 0, 0, 0, 0, e.Reason);
             return false;
         }
         if (signer is not null)

@@ -279,6 +279,19 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
+    public void Build_check_names_a_broken_lint_config_in_the_context()
+    {
+        var context = Context("FROM scratch\n");
+        File.WriteAllText(Path.Combine(context, ".hadolint.yaml"), "ignored: [DL3000\n  bad: {\n");
+
+        var result = CliRunner.Run("build", "-q", "--check", context);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith($"error: {Path.Combine(context, ".hadolint.yaml")}:", result.Error);
+        Assert.Single(result.Error.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
     public void Build_with_a_dockerfile_that_is_a_directory_says_so()
     {
         var context = Context("FROM scratch\n");

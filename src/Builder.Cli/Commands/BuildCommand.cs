@@ -218,7 +218,7 @@ internal static class BuildCommand
     {
         var path = request.DockerfilePath ?? Path.Combine(request.ContextDirectory, "Dockerfile");
         var configPath = Lint.LintConfig.Find(request.ContextDirectory, Environment.GetEnvironmentVariable);
-        var config = configPath is null ? Lint.LintConfig.Default : Lint.LintConfig.Parse(await File.ReadAllTextAsync(configPath, cancellationToken));
+        var config = configPath is null ? Lint.LintConfig.Default : LintCommand.ReadConfig(configPath);
         var findings = Lint.DockerfileLinter.Lint(CliFiles.ReadText(path), Path.GetFileName(path), config);
         foreach (var finding in findings)
         {
@@ -303,7 +303,7 @@ internal static class BuildCommand
     }
 
     // From --build-arg or the environment: a value that is no time is the user's to fix.
-    private static DateTimeOffset? ParseSourceDateEpoch(string? text)
+    internal static DateTimeOffset? ParseSourceDateEpoch(string? text)
     {
         try
         {
@@ -312,10 +312,6 @@ internal static class BuildCommand
         catch (FormatException e)
         {
             throw new UsageException(e.Message);
-        }
-        catch (ArgumentOutOfRangeException)
-        {
-            throw new UsageException($"SOURCE_DATE_EPOCH \"{text}\" is past the year 9999");
         }
     }
 

@@ -30,7 +30,7 @@ internal static class ImageCommands
                 throw new FileNotFoundException($"{path}: no such file or directory");
             }
             using var images = await LocalImages.OpenAsync(cancellationToken);
-            var options = new LayerWriterOptions { SourceDateEpoch = LayerWriterOptions.SourceDateEpochFromEnvironment() };
+            var options = new LayerWriterOptions { SourceDateEpoch = BuildCommand.ParseSourceDateEpoch(Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH")) };
             var created = options.SourceDateEpoch ?? DateTimeOffset.UtcNow;
             var manifest = await ImageImport.ImportRootfsAsync(images.Store, path, ParsePlatform(result.GetValue(platform)), created, options, cancellationToken);
             await images.Store.SetAsync(name, manifest.Descriptor, cancellationToken);

@@ -60,7 +60,7 @@ internal static class LintCommand
     }
 
     /// <summary>A .hadolint.yaml; one that is not valid is a failure naming the file (and the line, when the YAML is broken).</summary>
-    private static LintConfig ReadConfig(string path)
+    internal static LintConfig ReadConfig(string path)
     {
         try
         {

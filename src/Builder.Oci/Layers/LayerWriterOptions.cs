@@ -38,8 +38,12 @@ public sealed record LayerWriterOptions
         {
             return null;
         }
-        return long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+        if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+        {
+            throw new FormatException($"SOURCE_DATE_EPOCH \"{text}\" is not a number of seconds");
+        }
+        return seconds <= DateTimeOffset.MaxValue.ToUnixTimeSeconds()
             ? DateTimeOffset.FromUnixTimeSeconds(seconds)
-            : throw new FormatException($"SOURCE_DATE_EPOCH \"{text}\" is not a number of seconds");
+            : throw new FormatException($"SOURCE_DATE_EPOCH \"{text}\" is past the year 9999");
     }
 }
