@@ -1,10 +1,4 @@
-using Builder.Engine.Solver;
-using Builder.Oci.Content;
 using Builder.Oci.Images;
-using Builder.Registry;
-using Builder.Registry.Credentials;
-using Builder.Sandbox;
-using Builder.Sandbox.Snapshots;
 
 namespace Builder.Engine.Tests;
 
@@ -16,25 +10,12 @@ public sealed class ConfigInstructionTests : IDisposable
 {
     private const string DefaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("builder-engine-tests-").FullName;
+    private readonly TestEngine _engine = new();
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose() => _engine.Dispose();
 
-    private async Task<ContainerConfig> BuildAsync(string dockerfile, Dictionary<string, string>? buildArgs = null, string? target = null)
-    {
-        var context = Directory.CreateDirectory(Path.Combine(_directory, "context")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), dockerfile);
-        var store = await OciLayoutStore.OpenAsync(Path.Combine(_directory, "store"), CancellationToken.None);
-        using var registries = new RegistryClient(new RegistryOptions(), new NoCredentials());
-        var builder = new ImageBuilder(store, new NoSnapshots(), new LayerCache(Path.Combine(_directory, "layers")), new NoExecutor(), registries);
-        var request = new BuildRequest { ContextDirectory = context, BuildArgs = buildArgs ?? [], Target = target, RunChecks = false };
-
-        var result = await builder.BuildAsync(request, new NoProgress(), CancellationToken.None);
-
-        var manifest = await store.ReadManifestAsync(result.Manifest, CancellationToken.None);
-        var config = await store.ReadConfigAsync(manifest.Value.Config, CancellationToken.None);
-        return config.Value.Config!;
-    }
+    private async Task<ContainerConfig> BuildAsync(string dockerfile, Dictionary<string, string>? buildArgs = null, string? target = null) =>
+        (await _engine.BuildAsync(dockerfile, target, buildArgs)).Image.Config!;
 
     [Fact]
     public async Task A_scratch_stage_has_BuildKits_empty_config_the_default_PATH_and_WorkingDir_root()
@@ -126,32 +107,5 @@ public sealed class ConfigInstructionTests : IDisposable
         var config = await BuildAsync("FROM scratch AS base\nENV X=env\nARG X=arg\nLABEL parent=$X\nFROM base\nLABEL child=$X\n");
 
         Assert.Equal(("arg", "env"), (config.Labels!["parent"], config.Labels["child"]));
-    }
-
-    private sealed class NoCredentials : ICredentialProvider
-    {
-        public Task<RegistryCredential?> GetAsync(string registry, CancellationToken cancellationToken) => Task.FromResult<RegistryCredential?>(null);
-    }
-
-    private sealed class NoProgress : IBuildProgress
-    {
-        public void Report(BuildEvent buildEvent)
-        {
-        }
-    }
-
-    private sealed class NoSnapshots : ISnapshotter
-    {
-        public Task<ISnapshot> PrepareAsync(IReadOnlyList<ILayer> parents, CancellationToken cancellationToken) =>
-            throw new InvalidOperationException("a config-only build needs no snapshot");
-
-        public Task<Oci.Layers.LayerDescriptor?> CommitDiffAsync(ISnapshot snapshot, IContentIngester store, Oci.Layers.LayerWriterOptions options, CancellationToken cancellationToken) =>
-            throw new InvalidOperationException("a config-only build needs no snapshot");
-    }
-
-    private sealed class NoExecutor : IExecutor
-    {
-        public Task<int> RunAsync(ExecSpec spec, ISnapshot rootfs, ProcessIo io, CancellationToken cancellationToken) =>
-            throw new InvalidOperationException("a config-only build runs nothing");
     }
 }

@@ -88,6 +88,16 @@ public sealed class StepSequencingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_failing_layer_step_completes_its_vertex_with_the_reason()
+    {
+        await Assert.ThrowsAsync<BuildException>(() => _engine.BuildAsync("FROM scratch\nCOPY missing.txt /\n"));
+
+        var started = Assert.Single(_engine.LastEvents.OfType<VertexStarted>(), e => e.Name.Contains("COPY", StringComparison.Ordinal));
+        var completed = Assert.Single(_engine.LastEvents.OfType<VertexCompleted>(), e => e.Vertex == started.Vertex);
+        Assert.Contains("missing.txt", completed.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Steps_built_again_over_the_same_store_are_reported_cached_until_an_input_changes()
     {
         const string dockerfile = "FROM scratch\nCOPY a.txt /a.txt\nWORKDIR /w\n";

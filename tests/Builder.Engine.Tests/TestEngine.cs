@@ -23,17 +23,22 @@ internal sealed class TestEngine : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
+    /// <summary>The progress events of the last build, also when it failed.</summary>
+    public IReadOnlyList<BuildEvent> LastEvents => _progress.Events;
+
+    private RecordedProgress _progress = new();
+
     public void WriteFile(string name, string content) => File.WriteAllText(Path.Combine(Context, name), content);
 
     /// <summary>Builds <paramref name="dockerfile"/>; the image config it made and the progress events, in the order reported.</summary>
-    public async Task<(ImageConfig Image, IReadOnlyList<BuildEvent> Events)> BuildAsync(string dockerfile, string? target = null)
+    public async Task<(ImageConfig Image, IReadOnlyList<BuildEvent> Events)> BuildAsync(string dockerfile, string? target = null, IReadOnlyDictionary<string, string>? buildArgs = null)
     {
         WriteFile("Dockerfile", dockerfile);
         var store = await OciLayoutStore.OpenAsync(Path.Combine(_directory, "store"), CancellationToken.None);
         using var registries = new RegistryClient(new RegistryOptions(), new NoCredentials());
         var builder = new ImageBuilder(store, new NoSnapshots(), new LayerCache(Path.Combine(_directory, "layers")), new NoExecutor(), registries);
-        var request = new BuildRequest { ContextDirectory = Context, Target = target, RunChecks = false };
-        var progress = new RecordedProgress();
+        var request = new BuildRequest { ContextDirectory = Context, Target = target, BuildArgs = buildArgs ?? new Dictionary<string, string>(), RunChecks = false };
+        var progress = _progress = new RecordedProgress();
 
         var result = await builder.BuildAsync(request, progress, CancellationToken.None);
 

@@ -50,6 +50,12 @@ internal static class StepRunner
                 $"process \"{e.Command}\" did not complete successfully: exit code: {e.ExitCode}"));
             throw;
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Any other failure (a missing COPY source, a bad --chown) ends the vertex too, with its reason.
+            session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, e is BuildException b ? b.Reason : e.Message));
+            throw;
+        }
         if (output.Cached)
         {
             session.Progress.Report(new VertexCached(vertex, DateTimeOffset.UtcNow));
