@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using Builder.Engine.Semantics;
 using Builder.Oci.Layers;
+using Builder.Sandbox.Snapshots;
 
 namespace Builder.Engine.Tests;
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Builder.Dockerfile.Ignore;
 using Builder.Engine.Semantics;
 using Builder.Oci.Layers;
+using Builder.Posix;
 
 namespace Builder.Engine.Context;
 

@@ -1,4 +1,5 @@
 using Builder.Oci.Layers;
+using Builder.Sandbox.Snapshots;
 
 namespace Builder.Engine.Semantics;
 

@@ -1,5 +1,6 @@
 using Builder.Dockerfile.Ignore;
 using Builder.Oci.Layers;
+using Builder.Sandbox.Snapshots;
 
 namespace Builder.Engine.Semantics;
 

@@ -1,6 +1,8 @@
 using Builder.Dockerfile.Ignore;
 using Builder.Engine.Context;
 using Builder.Oci.Layers;
+using Builder.Posix;
+using Builder.Sandbox.Snapshots;
 
 namespace Builder.Engine.Semantics;
 
@@ -213,9 +215,7 @@ public sealed class ViewSourceTree(MergedView view) : ICopySourceTree
 {
     public SourceEntry? Stat(string path) =>
         view.Lookup("/" + path) is { } entry
-            ? new SourceEntry(path, entry.HostPath, entry.Mode, entry.Uid, entry.Gid,
-                LibC.LStat(entry.HostPath) is { } s ? DateTimeOffset.FromUnixTimeSeconds(s.MtimeSeconds) : DateTimeOffset.UnixEpoch,
-                entry.IsSymlink ? LibC.ReadLink(entry.HostPath) : null)
+            ? new SourceEntry(path, entry.HostPath, entry.Mode, entry.Uid, entry.Gid, DateTimeOffset.FromUnixTimeSeconds(entry.MtimeSeconds), entry.LinkTarget)
             : null;
 
     public IEnumerable<string> List(string directory) => view.List("/" + directory);

@@ -1,4 +1,4 @@
-using Builder.Oci.Layers;
+using Builder.Posix;
 
 namespace Builder.Engine.Semantics;
 

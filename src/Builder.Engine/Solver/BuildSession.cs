@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using Builder.Dockerfile.Shell;
 using Builder.Engine.Context;
 using Builder.Oci;
@@ -88,70 +87,15 @@ internal sealed class BuildSession
         return await StoredImage.LoadAsync(Store, pulled.Manifest, platform, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>The merged file system of a layer stack, each layer extracted once.</summary>
-    public async Task<Semantics.MergedView> ViewAsync(IReadOnlyList<ILayer> layers, CancellationToken cancellationToken)
-    {
-        var directories = new List<string>();
-        foreach (var layer in layers)
-        {
-            directories.Add(await Layers.EnsureAsync(layer, cancellationToken).ConfigureAwait(false));
-        }
-        directories.Reverse();
-        return new Semantics.MergedView(directories);
-    }
-
     /// <summary>
-    /// Writes a COPY/ADD/WORKDIR change set as a layer into the store and, from the same tar bytes on the other core,
-    /// its extracted copy into the layer cache: the next RUN stacks it without reading the blob back.
+    /// Writes a COPY/ADD/WORKDIR change set as a layer into the store and its extracted copy into the layer cache
+    /// (<see cref="LayerCache.WriteAsync"/>). With the step's cache <paramref name="key"/>, the layer an earlier build of
+    /// that key made (--no-cache rebuilds) is expected again: when the cache has it extracted, only the tar is written.
     /// </summary>
-    /// <param name="key">
-    /// The step's cache key. When an earlier build of the same key (--no-cache rebuilds) made a layer the cache has
-    /// extracted already, the same layer is expected again: only the tar is written, rather than thousands of files
-    /// created and deleted again. Should the layer differ after all, it is extracted when a step needs it.
-    /// </param>
     public async Task<LayerDescriptor> WriteLayerAsync(IReadOnlyList<LayerChange> changes, Digest? key, CancellationToken cancellationToken)
     {
-        if (key is { } k && await Cache.GetAsync(k, cancellationToken).ConfigureAwait(false) is { DiffId: { } expected } && Layers.Contains(expected))
-        {
-            return await LayerWriter.WriteToStoreAsync(Store, changes, LayerOptions, cancellationToken).ConfigureAwait(false);
-        }
-        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20));
-        var directory = Layers.NewTemporaryDirectory();
-        var extract = Task.Run(async () =>
-        {
-            try
-            {
-                await LayerCache.ExtractAsync(pipe.Reader.AsStream(), directory, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                // Unblocks the writer should extraction stop early; its error is rethrown below.
-                await pipe.Reader.CompleteAsync().ConfigureAwait(false);
-            }
-        }, cancellationToken);
-        try
-        {
-            LayerDescriptor layer;
-            await using (var writer = await Store.OpenWriterAsync(cancellationToken).ConfigureAwait(false))
-            {
-                await using (var tee = new TeeWriteStream(writer.Stream, pipe.Writer.AsStream(leaveOpen: true)))
-                {
-                    layer = await LayerWriter.WriteAsync(changes, tee, LayerOptions, cancellationToken).ConfigureAwait(false);
-                }
-                await pipe.Writer.CompleteAsync().ConfigureAwait(false);
-                await extract.ConfigureAwait(false);
-                await writer.CommitAsync(layer.Compressed.MediaType, layer.Compressed.Digest, layer.Compressed.Size, cancellationToken).ConfigureAwait(false);
-            }
-            await Layers.AdoptAsync(layer.DiffId, directory, cancellationToken).ConfigureAwait(false);
-            return layer;
-        }
-        catch
-        {
-            await pipe.Writer.CompleteAsync().ConfigureAwait(false);
-            await extract.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
-            LayerCache.DeleteTree(directory);
-            throw;
-        }
+        var expected = key is { } k ? (await Cache.GetAsync(k, cancellationToken).ConfigureAwait(false))?.DiffId : null;
+        return await Layers.WriteAsync(Store, changes, LayerOptions, expected, cancellationToken).ConfigureAwait(false);
     }
 
     private sealed class TransferProgress(Action<TransferEvent> report) : IProgress<TransferEvent>
@@ -165,33 +109,3 @@ internal sealed class BuildSession
 /// based on it starts from them).
 /// </summary>
 internal sealed record StageResult(ImageConfig Config, IReadOnlyList<ILayer> Layers, Digest CacheKey, Semantics.StageVariables Variables);
-
-/// <summary>Writes go to both streams, in order; disposing closes neither (their owners do).</summary>
-internal sealed class TeeWriteStream(Stream first, Stream second) : WriteOnlyStream
-{
-    public override void Write(ReadOnlySpan<byte> buffer)
-    {
-        first.Write(buffer);
-        second.Write(buffer);
-        Written += buffer.Length;
-    }
-
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        await first.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-        await second.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-        Written += buffer.Length;
-    }
-
-    public override void Flush()
-    {
-        first.Flush();
-        second.Flush();
-    }
-
-    public override async Task FlushAsync(CancellationToken cancellationToken)
-    {
-        await first.FlushAsync(cancellationToken).ConfigureAwait(false);
-        await second.FlushAsync(cancellationToken).ConfigureAwait(false);
-    }
-}

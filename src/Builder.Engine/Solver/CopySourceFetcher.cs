@@ -26,10 +26,10 @@ internal sealed class CopySourceFetcher(BuildSession session, StepInput input) :
         if (input.Stages.BuiltStage(input.Variables.Expand(from)) is { } index)
         {
             var built = await session.Stages[index].ConfigureAwait(false);
-            return new(new ViewSourceTree(await session.ViewAsync(built.Layers, cancellationToken).ConfigureAwait(false)), request, built.CacheKey.ToString());
+            return new(new ViewSourceTree(await session.Layers.ViewAsync(built.Layers, cancellationToken).ConfigureAwait(false)), request, built.CacheKey.ToString());
         }
         var image = await session.ResolveImageAsync(input.Variables.Expand(from), null, vertex, cancellationToken).ConfigureAwait(false);
-        return new(new ViewSourceTree(await session.ViewAsync(image.Layers, cancellationToken).ConfigureAwait(false)), request, image.Descriptor.Digest.ToString());
+        return new(new ViewSourceTree(await session.Layers.ViewAsync(image.Layers, cancellationToken).ConfigureAwait(false)), request, image.Descriptor.Digest.ToString());
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using Builder.Dockerfile.Binding;
 using Builder.Engine.Context;
 using Builder.Engine.Semantics;
 using Builder.Oci;
+using Builder.Sandbox.Snapshots;
 
 namespace Builder.Engine.Solver;
 
@@ -30,7 +31,7 @@ internal sealed class CopyStep(BuildSession session, StepInput input, Instructio
         {
             flags = flags with { Link = false };
         }
-        var view = await session.ViewAsync(input.Layers, cancellationToken).ConfigureAwait(false);
+        var view = await session.Layers.ViewAsync(input.Layers, cancellationToken).ConfigureAwait(false);
         var destination = input.Variables.Expand(destinationWord);
         // "." and ".." resolved; a trailing "/" (or a destination that is "." itself) keeps meaning "into this directory".
         var absolute = StepFiles.NormalizeAbsolute(destination.StartsWith('/') ? destination : $"{input.WorkingDirectory.TrimEnd('/')}/{destination}");

@@ -201,7 +201,7 @@ internal sealed class RunStep(BuildSession session, StepInput input, RunInstruct
             return (new Semantics.ContextSourceTree(session.Context), "context");
         }
         var layers = await LayersOfAsync(from, cancellationToken).ConfigureAwait(false);
-        var view = await session.ViewAsync(layers, cancellationToken).ConfigureAwait(false);
+        var view = await session.Layers.ViewAsync(layers, cancellationToken).ConfigureAwait(false);
         return (new Semantics.ViewSourceTree(view), Digest.Of(Encoding.UTF8.GetBytes(string.Join(',', layers.Select(l => l.DiffId)))).Hex);
     }
 

@@ -5,6 +5,7 @@ using Builder.Engine.Semantics;
 using Builder.Oci;
 using Builder.Oci.Images;
 using Builder.Sandbox.Runtime;
+using Builder.Sandbox.Snapshots;
 
 namespace Builder.Engine.Solver;
 

@@ -12,7 +12,7 @@ internal sealed class WorkdirStep(BuildSession session, StepInput input, string 
     public async Task<StepOutput> ExecuteAsync(StepContext step, CancellationToken cancellationToken)
     {
         var createdBy = "WORKDIR " + absolute;
-        var view = await session.ViewAsync(input.Layers, cancellationToken).ConfigureAwait(false);
+        var view = await session.Layers.ViewAsync(input.Layers, cancellationToken).ConfigureAwait(false);
         var key = CacheKey.Of(input.Key, "WORKDIR", absolute, input.Config.User ?? "");
         if (await step.LookupAsync(key, cancellationToken).ConfigureAwait(false) is { } hit)
         {

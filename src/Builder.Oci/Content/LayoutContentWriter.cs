@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Builder.Oci.Layers;
+using Builder.Posix;
 
 namespace Builder.Oci.Content;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Builder.Oci.Layers;
+using Builder.Posix;
 using Microsoft.Win32.SafeHandles;
 
 namespace Builder.Oci.Content;

@@ -1,4 +1,5 @@
 using System.IO.Enumeration;
+using Builder.Posix;
 
 namespace Builder.Oci.Layers;
 

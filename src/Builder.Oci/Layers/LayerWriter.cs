@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Enumeration;
+using Builder.Posix;
 
 namespace Builder.Oci.Layers;
 

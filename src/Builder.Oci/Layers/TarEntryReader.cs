@@ -3,27 +3,35 @@ using System.Text;
 
 namespace Builder.Oci.Layers;
 
-/// <summary>One entry's header as read, pax and GNU long-name records already applied.</summary>
-internal sealed record TarEntryHeader(string Name, byte Type)
+/// <summary>
+/// One entry's header as <see cref="TarEntryReader"/> read it, pax and GNU long-name records already applied.
+/// <see cref="Name"/> is the path as written in the archive (not cleaned: it may start with <c>./</c> or end with
+/// <c>/</c>); <see cref="Type"/> is one of the <see cref="TarFormat"/> type flags.
+/// </summary>
+public sealed record TarEntryHeader(string Name, byte Type)
 {
+    /// <summary>Permission bits plus setuid, setgid and sticky (the type is in <see cref="Type"/>).</summary>
     public uint Mode { get; init; }
 
     public long Uid { get; init; }
 
     public long Gid { get; init; }
 
+    /// <summary>The bytes of data that follow: 0 for every type but regular files.</summary>
     public long Size { get; init; }
 
     public long MtimeSeconds { get; init; }
 
     public long MtimeNanoseconds { get; init; }
 
+    /// <summary>A symlink's target, or the archive path a hardlink links to; empty otherwise.</summary>
     public string LinkName { get; init; } = string.Empty;
 
     public long DeviceMajor { get; init; }
 
     public long DeviceMinor { get; init; }
 
+    /// <summary>Extended attributes from <c>SCHILY.xattr.*</c> pax records, values as raw bytes.</summary>
     public IReadOnlyDictionary<string, byte[]> Xattrs { get; init; } = new Dictionary<string, byte[]>();
 }
 
@@ -33,7 +41,13 @@ internal sealed record TarEntryHeader(string Name, byte Type)
 /// decodes pax values as UTF-8, which corrupts binary xattrs such as <c>security.capability</c>.
 /// Sparse files are refused: layers do not use them.
 /// </summary>
-internal sealed class TarEntryReader(Stream stream)
+/// <remarks>
+/// Call <see cref="NextAsync"/> for each entry, and <see cref="ReadDataAsync"/> until it returns empty for the data of
+/// one you want; data left unread is skipped. Malformed archives throw <see cref="InvalidDataException"/>. Used by the
+/// layer applier, by <see cref="TarLayer"/> and by the SBOM scanner (Builder.Signing), which reads package databases
+/// out of layers without extracting them.
+/// </remarks>
+public sealed class TarEntryReader(Stream stream)
 {
     private const int MaxMetadataSize = 16 << 20;
 

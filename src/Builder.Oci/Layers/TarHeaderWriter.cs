@@ -25,32 +25,6 @@ internal sealed record TarHeader(string Name, byte TypeFlag)
     public IReadOnlyDictionary<string, byte[]> Xattrs { get; init; } = new Dictionary<string, byte[]>();
 }
 
-internal static class TarFormat
-{
-    public const int BlockSize = 512;
-
-    public const byte TypeRegular = (byte)'0';
-    public const byte TypeRegularOld = 0;
-    public const byte TypeHardlink = (byte)'1';
-    public const byte TypeSymlink = (byte)'2';
-    public const byte TypeChar = (byte)'3';
-    public const byte TypeBlock = (byte)'4';
-    public const byte TypeDirectory = (byte)'5';
-    public const byte TypeFifo = (byte)'6';
-    public const byte TypeContiguous = (byte)'7';
-    public const byte TypePaxHeader = (byte)'x';
-    public const byte TypePaxGlobal = (byte)'g';
-    public const byte TypeGnuLongName = (byte)'L';
-    public const byte TypeGnuLongLink = (byte)'K';
-
-    public const string XattrPrefix = "SCHILY.xattr.";
-    public const string WhiteoutPrefix = ".wh.";
-    public const string OpaqueMarker = ".wh..wh..opq";
-    public const string WhiteoutMetaPrefix = ".wh..wh.";
-
-    public static int Padding(long size) => (int)((BlockSize - (size % BlockSize)) % BlockSize);
-}
-
 /// <summary>
 /// Encodes headers in the POSIX pax interchange format as Go's archive/tar does: a ustar header, preceded by a
 /// pax extended header only when a field does not fit (long or non-ASCII names, big ids or sizes, xattrs).

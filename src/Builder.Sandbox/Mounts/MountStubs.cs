@@ -1,4 +1,5 @@
-using Builder.Oci.Layers;
+using Builder.Posix;
+using Builder.Sandbox.Snapshots;
 
 namespace Builder.Sandbox.Mounts;
 
@@ -62,14 +63,15 @@ public static class MountStubs
         if (root is OverlaySnapshotMount stacked)
         {
             // Making a stub copied its parent directories up; an emptied copy-up of a lower directory changes nothing.
+            var lowers = new MergedView(stacked.LowerDirectories);
             foreach (var parent in parents.Where(p => !missing.Contains(p)))
             {
                 var full = Path.Combine(stacked.UpperDirectory, parent);
                 if (Runtime.RootfsFiles.HasRealParents(stacked.UpperDirectory, parent)
                     && LibC.LStat(full) is { Mode: var mode } && (mode & 0xF000) == 0x4000
                     && !Directory.EnumerateFileSystemEntries(full).Any()
-                    && !LibC.ListXattrs(full).Keys.Any(k => k.EndsWith("overlay.opaque", StringComparison.Ordinal))
-                    && stacked.LowerDirectories.Any(l => LibC.LStat(Path.Combine(l, parent)) is { Mode: var lowerMode } && (lowerMode & 0xF000) == 0x4000))
+                    && !OverlayForm.IsOpaque(full)
+                    && lowers.Lookup(parent) is { IsDirectory: true })
                 {
                     Directory.Delete(full);
                 }
@@ -80,7 +82,7 @@ public static class MountStubs
     // Looked up in the merged view without following any symlink on the host. A target whose parent is a symlink in
     // the image counts as present: the runtime resolves it inside the container and the stub, if any, is not ours to find.
     private static bool Exists(SnapshotMount root, string path) =>
-        Runtime.RootfsFiles.Resolve(root, path) is not { } resolved || resolved != path || Runtime.RootfsFiles.Find(root, path) is not null;
+        Runtime.RootfsFiles.Resolve(root, path) is not { } resolved || resolved != path || Runtime.RootfsFiles.View(root).Lookup(path) is not null;
 
     private static string Normalize(string target) => string.Join('/', target.Split('/', StringSplitOptions.RemoveEmptyEntries));
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Builder.Posix;
 using Microsoft.Win32.SafeHandles;
 
 namespace Builder.Sandbox.Mounts;
@@ -75,7 +76,7 @@ public static partial class RootedPath
     {
         var expected = Path.Combine(Path.GetFullPath(root), Resolve(root, path));
         using var handle = Open(root, path);
-        var actual = Oci.Layers.LibC.ReadLink(ProcPath(handle));
+        var actual = LibC.ReadLink(ProcPath(handle));
         return Path.TrimEndingDirectorySeparator(actual) == Path.TrimEndingDirectorySeparator(expected)
             ? expected
             : throw new IOException($"{path}: changed while it was resolved inside {root}");
@@ -86,8 +87,8 @@ public static partial class RootedPath
     /// inside the root, relative to it ("" is the root); a missing tail is kept as written (cleaned).
     /// </summary>
     public static string Resolve(string root, string path) =>
-        Oci.Layers.TreePaths.Resolve(path, candidate => Oci.Layers.LibC.LStat(Path.Combine(root, candidate)) is { } status
-                ? new Oci.Layers.TreeEntry(true, status.IsSymlink ? Oci.Layers.LibC.ReadLink(Path.Combine(root, candidate)) : null)
+        Oci.Layers.TreePaths.Resolve(path, candidate => LibC.LStat(Path.Combine(root, candidate)) is { } status
+                ? new Oci.Layers.TreeEntry(true, status.IsSymlink ? LibC.ReadLink(Path.Combine(root, candidate)) : null)
                 : Oci.Layers.TreeEntry.Missing, allowMissing: true, MaxSymlinks)
             ?? throw new IOException($"{path}: too many levels of symbolic links inside {root}");
 

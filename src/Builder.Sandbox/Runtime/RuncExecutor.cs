@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Builder.Posix;
 
 namespace Builder.Sandbox.Runtime;
 
@@ -108,7 +109,7 @@ public sealed class RuncExecutor(string stateDirectory, bool inMemory) : IExecut
                 File.SetUnixFileMode(file, secret.Mode);
                 if (secret.Uid != 0 || secret.Gid != 0)
                 {
-                    Oci.Layers.LibC.LChown(file, secret.Uid, secret.Gid);
+                    LibC.LChown(file, secret.Uid, secret.Gid);
                 }
                 return new BindMount(secret.Target, file, ReadOnly: true);
             default:
@@ -272,7 +273,7 @@ public sealed class RuncExecutor(string stateDirectory, bool inMemory) : IExecut
         {
             relative = relative.Length == 0 ? part : $"{relative}/{part}";
             var path = Path.Combine(writable, relative);
-            var here = Oci.Layers.LibC.LStat(path);
+            var here = LibC.LStat(path);
             if (here is { IsDirectory: true })
             {
                 continue;
@@ -282,17 +283,17 @@ public sealed class RuncExecutor(string stateDirectory, bool inMemory) : IExecut
                 throw new SandboxException($"working directory {workingDirectory}: /{relative} is not a directory");
             }
             // A directory a lower layer has keeps its metadata in the upper (what a copy-up does); new ones are the user's.
-            var lower = RootfsFiles.Find(root, relative) is ({ IsDirectory: true } status, _) ? status : (Oci.Layers.FileStatus?)null;
-            Oci.Layers.LibC.MakeDirectory(path, 0b111_101_101);
-            if (lower is { } existing)
+            var lower = RootfsFiles.View(root).Lookup(relative);
+            LibC.MakeDirectory(path, 0b111_101_101);
+            if (lower is { IsDirectory: true })
             {
-                Oci.Layers.LibC.LChown(path, existing.Uid, existing.Gid);
-                Oci.Layers.LibC.Chmod(path, existing.Mode & 0b111_111_111_111);
+                LibC.LChown(path, lower.Uid, lower.Gid);
+                LibC.Chmod(path, lower.Permissions);
             }
             else
             {
-                Oci.Layers.LibC.LChown(path, user.Uid, user.Gid);
-                Oci.Layers.LibC.Chmod(path, 0b111_101_101);
+                LibC.LChown(path, user.Uid, user.Gid);
+                LibC.Chmod(path, 0b111_101_101);
             }
         }
     }

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Builder.Oci.Content;
-using Builder.Oci.Layers;
+using Builder.Posix;
 
 namespace Builder.Sandbox.Runtime;
 

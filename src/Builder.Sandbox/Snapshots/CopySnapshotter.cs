@@ -1,6 +1,7 @@
 using Builder.Oci.Content;
 using Builder.Oci.Images;
 using Builder.Oci.Layers;
+using Builder.Posix;
 
 namespace Builder.Sandbox.Snapshots;
 

@@ -1,15 +1,18 @@
 using System.Collections.Concurrent;
+using System.IO.Pipelines;
 using Builder.Oci;
 using Builder.Oci.Content;
 using Builder.Oci.Images;
 using Builder.Oci.Layers;
+using Builder.Posix;
 
 namespace Builder.Sandbox.Snapshots;
 
 /// <summary>
 /// Each layer extracted once, in overlay form (whiteouts kept as overlayfs reads them), under
 /// <c>layers/&lt;diffID hex&gt;</c>, and shared by every snapshot that stacks it. Extraction goes to a temporary
-/// directory that is renamed into place, so a half-extracted layer is never used.
+/// directory that is renamed into place, so a half-extracted layer is never used. Outside the sandbox, layers are
+/// read through <see cref="ViewAsync"/> and written through <see cref="WriteAsync"/>: no caller handles its directories.
 /// </summary>
 public sealed class LayerCache(string root)
 {
@@ -20,7 +23,78 @@ public sealed class LayerCache(string root)
     /// <summary>The lease that holds the layers and temporary directories this instance uses (see <see cref="StoreLeases"/>).</summary>
     public StoreLease? Lease { get; set; }
 
-    public async Task<string> EnsureAsync(ILayer layer, CancellationToken cancellationToken)
+    /// <summary>The merged file system of a layer stack (bottom first), each layer extracted once, read without mounting.</summary>
+    public async Task<MergedView> ViewAsync(IReadOnlyList<ILayer> layers, CancellationToken cancellationToken) =>
+        new(await EnsureStackAsync(layers, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>
+    /// Writes a change set as a layer into <paramref name="store"/> and, from the same tar bytes on the other core, its
+    /// extracted copy into this cache: the next step stacks it without reading the blob back.
+    /// </summary>
+    /// <param name="expected">
+    /// The diffID an earlier build of the same step made (--no-cache rebuilds). When the cache has that layer extracted
+    /// already, the same layer is expected again: only the tar is written, rather than thousands of files created and
+    /// deleted again. Should the layer differ after all, it is extracted when a step needs it.
+    /// </param>
+    public async Task<LayerDescriptor> WriteAsync(IContentIngester store, IReadOnlyList<LayerChange> changes, LayerWriterOptions options,
+        Digest? expected, CancellationToken cancellationToken)
+    {
+        if (expected is { } diffId && Contains(diffId))
+        {
+            return await LayerWriter.WriteToStoreAsync(store, changes, options, cancellationToken).ConfigureAwait(false);
+        }
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20));
+        var directory = NewTemporaryDirectory();
+        var extract = Task.Run(async () =>
+        {
+            try
+            {
+                await ExtractAsync(pipe.Reader.AsStream(), directory, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Unblocks the writer should extraction stop early; its error is rethrown below.
+                await pipe.Reader.CompleteAsync().ConfigureAwait(false);
+            }
+        }, cancellationToken);
+        try
+        {
+            LayerDescriptor layer;
+            await using (var writer = await store.OpenWriterAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await using (var tee = new TeeWriteStream(writer.Stream, pipe.Writer.AsStream(leaveOpen: true)))
+                {
+                    layer = await LayerWriter.WriteAsync(changes, tee, options, cancellationToken).ConfigureAwait(false);
+                }
+                await pipe.Writer.CompleteAsync().ConfigureAwait(false);
+                await extract.ConfigureAwait(false);
+                await writer.CommitAsync(layer.Compressed.MediaType, layer.Compressed.Digest, layer.Compressed.Size, cancellationToken).ConfigureAwait(false);
+            }
+            await AdoptAsync(layer.DiffId, directory, cancellationToken).ConfigureAwait(false);
+            return layer;
+        }
+        catch
+        {
+            await pipe.Writer.CompleteAsync().ConfigureAwait(false);
+            await extract.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
+            DeleteTree(directory);
+            throw;
+        }
+    }
+
+    /// <summary>Each layer's extracted directory, top first (the order of overlayfs's lowerdir).</summary>
+    internal async Task<List<string>> EnsureStackAsync(IReadOnlyList<ILayer> layers, CancellationToken cancellationToken)
+    {
+        var directories = new List<string>();
+        foreach (var layer in layers)
+        {
+            directories.Add(await EnsureAsync(layer, cancellationToken).ConfigureAwait(false));
+        }
+        directories.Reverse();
+        return directories;
+    }
+
+    private async Task<string> EnsureAsync(ILayer layer, CancellationToken cancellationToken)
     {
         Lease?.Hold(LeaseKind.Layer, layer.DiffId.Hex);
         var target = Path.Combine(Root, layer.DiffId.Hex);
@@ -84,7 +158,7 @@ public sealed class LayerCache(string root)
     }
 
     /// <summary>A fresh directory beside the cache for <see cref="ExtractAsync"/>, later given to <see cref="AdoptAsync"/>.</summary>
-    public string NewTemporaryDirectory()
+    private string NewTemporaryDirectory()
     {
         Directory.CreateDirectory(Root);
         var path = Path.Combine(Path.GetFullPath(Root), $".{Guid.NewGuid():N}.tmp");
@@ -93,7 +167,7 @@ public sealed class LayerCache(string root)
     }
 
     /// <summary>Extracts a layer tar into <paramref name="directory"/> in the form the cache keeps (overlay whiteouts).</summary>
-    public static Task ExtractAsync(Stream tar, string directory, CancellationToken cancellationToken) =>
+    private static Task ExtractAsync(Stream tar, string directory, CancellationToken cancellationToken) =>
         LayerApplier.ApplyAsync(tar, directory, new LayerApplyOptions { OverlayOpaqueXattr = UserNamespace.OpaqueXattr }, cancellationToken);
 
     /// <summary>
@@ -101,7 +175,7 @@ public sealed class LayerCache(string root)
     /// directory, or what <see cref="ExtractAsync"/> wrote) the extracted copy of the layer <paramref name="diffId"/>,
     /// so no step extracts that layer again. When the cache has the layer already, the directory is deleted.
     /// </summary>
-    public async Task AdoptAsync(Digest diffId, string directory, CancellationToken cancellationToken)
+    internal async Task AdoptAsync(Digest diffId, string directory, CancellationToken cancellationToken)
     {
         Lease?.Hold(LeaseKind.Layer, diffId.Hex);
         await UnderGateAsync(diffId, () => Task.FromResult(Place(directory, Path.Combine(Root, diffId.Hex))), cancellationToken).ConfigureAwait(false);

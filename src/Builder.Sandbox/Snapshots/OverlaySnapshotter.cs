@@ -1,6 +1,7 @@
 using Builder.Oci.Content;
 using Builder.Oci.Images;
 using Builder.Oci.Layers;
+using Builder.Posix;
 
 namespace Builder.Sandbox.Snapshots;
 
@@ -19,16 +20,12 @@ public sealed class OverlaySnapshotter(string root, LayerCache layers) : ISnapsh
 
     public string Root { get; } = root;
 
-    /// <summary>The extracted layers the snapshots stack (also how the engine reads a stage's files without mounting).</summary>
+    /// <summary>The extracted layers the snapshots stack (also how the engine reads a stage's files without mounting: <see cref="LayerCache.ViewAsync"/>).</summary>
     public LayerCache Layers => _layers;
 
     public async Task<ISnapshot> PrepareAsync(IReadOnlyList<ILayer> parents, CancellationToken cancellationToken)
     {
-        var lowers = new List<string>();
-        foreach (var layer in parents)
-        {
-            lowers.Add(await _layers.EnsureAsync(layer, cancellationToken).ConfigureAwait(false));
-        }
+        var lowers = await _layers.EnsureStackAsync(parents, cancellationToken).ConfigureAwait(false); // top first, as overlayfs lists them
         if (lowers.Count == 0)
         {
             // overlayfs needs at least one lower directory; scratch gets an empty one.
@@ -36,7 +33,6 @@ public sealed class OverlaySnapshotter(string root, LayerCache layers) : ISnapsh
             Directory.CreateDirectory(empty);
             lowers.Add(empty);
         }
-        lowers.Reverse(); // overlayfs lists the top layer first
         // The same layer twice (two RUNs that changed nothing, two identical COPYs) is one directory, and overlayfs refuses a
         // lowerdir listed twice (ELOOP). The topmost copy already shadows everything the lower one shows: keep only it.
         lowers = [.. lowers.Distinct(StringComparer.Ordinal)];

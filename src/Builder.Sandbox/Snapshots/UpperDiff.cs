@@ -1,5 +1,6 @@
 using Builder.Oci.Content;
 using Builder.Oci.Layers;
+using Builder.Posix;
 
 namespace Builder.Sandbox.Snapshots;
 
@@ -40,15 +41,14 @@ public static class UpperDiff
                 continue;
             }
             var type = status.Mode & 0xF000;
-            if (type == 0x2000 && status.RdevMajor == 0 && status.RdevMinor == 0)
+            if (OverlayForm.IsWhiteout(status))
             {
                 changes.Add(new LayerWhiteout(path));
                 continue;
             }
             var xattrs = LibC.ListXattrs(full);
-            var opaque = xattrs.Keys.Any(k => k is "trusted.overlay.opaque" or "user.overlay.opaque");
-            var kept = xattrs.Where(x => !x.Key.StartsWith("trusted.overlay.", StringComparison.Ordinal) && !x.Key.StartsWith("user.overlay.", StringComparison.Ordinal))
-                .ToDictionary(x => x.Key, x => x.Value);
+            var opaque = xattrs.Keys.Any(OverlayForm.IsOpaqueXattr);
+            var kept = xattrs.Where(x => !OverlayForm.IsOverlayXattr(x.Key)).ToDictionary(x => x.Key, x => x.Value);
             var entry = new LayerEntry(path, TypeOf(type))
             {
                 Mode = (UnixFileMode)(status.Mode & 0b111_111_111_111),

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using Builder.Oci.Layers;
+using Builder.Posix;
 
 namespace Builder.Oci.Tests.Layers;
 

@@ -1,3 +1,4 @@
+using Builder.Posix;
 using Builder.Sandbox.Runtime;
 
 namespace Builder.Sandbox.Tests.Runtime;
@@ -37,5 +38,18 @@ public sealed class RootfsFilesTests : IDisposable
         Assert.Equal("usr/lib/os-release", RootfsFiles.Resolve(root, "/lib/os-release"));
         Assert.Equal("ID=test\n", RootfsFiles.TryReadText(root, "/lib/os-release"));
         Assert.True(RootfsFiles.IsDirectory(root, "/lib"));
+    }
+
+    [Fact]
+    public void A_file_below_a_directory_an_upper_layer_deleted_is_not_read()
+    {
+        var lower = Directory.CreateDirectory(Path.Combine(_temp, "lower", "etc")).FullName;
+        File.WriteAllText(Path.Combine(lower, "passwd"), "deleted:x:0:0::/:/bin/sh\n");
+        var upper = Directory.CreateDirectory(Path.Combine(_temp, "upper")).FullName;
+        Assert.Equal(0, LibC.TryMakeNode(Path.Combine(upper, "etc"), LibC.S_IFCHR | 0b110_000_000, 0, 0)); // what `rm -rf /etc` leaves
+        var root = new OverlaySnapshotMount([Path.Combine(_temp, "lower")], upper, Path.Combine(_temp, "work"));
+
+        Assert.Null(RootfsFiles.TryReadText(root, "/etc/passwd"));
+        Assert.False(RootfsFiles.IsDirectory(root, "/etc"));
     }
 }

@@ -1,41 +1,42 @@
-using Builder.Oci.Layers;
+using Builder.Posix;
 
-namespace Builder.Engine.Semantics;
-
-/// <summary>One entry of a stage's file system as the layers stack it: where it lives on disk and what it is.</summary>
-public sealed record MergedEntry(string Path, string HostPath, uint Mode, long Uid, long Gid)
-{
-    public bool IsDirectory => (Mode & 0xF000) == 0x4000;
-
-    public bool IsSymlink => (Mode & 0xF000) == 0xA000;
-
-    public bool IsRegularFile => (Mode & 0xF000) == 0x8000;
-
-    public uint Permissions => Mode & 0b111_111_111_111;
-}
+namespace Builder.Sandbox.Snapshots;
 
 /// <summary>
-/// A stage's file system read through its extracted layer directories (overlay form, top layer first) without
-/// mounting them: an upper layer's whiteout hides a path, an opaque directory hides what lower layers hold below it.
+/// A file system read through its extracted layer directories (overlay form, top layer first) without mounting them:
+/// an upper layer's whiteout hides a path, an opaque directory hides what lower layers hold below it. The one reading
+/// of a layer stack: the engine reads stages and images through it (<see cref="LayerCache.ViewAsync"/>), the runtime
+/// a snapshot before its process starts (<see cref="Runtime.RootfsFiles"/>).
 /// </summary>
+/// <remarks>
+/// Symlinks are the image's: nothing is ever looked up below one (the host would follow it, an absolute one onto its
+/// own files), and files are opened without following a final one.
+/// </remarks>
 public sealed class MergedView(IReadOnlyList<string> layersTopFirst)
 {
     public static MergedView Empty { get; } = new([]);
 
-    /// <summary>The entry at <paramref name="path"/> (absolute, "/" separated), or null. Symlinks are not followed.</summary>
+    /// <summary>
+    /// The entry at <paramref name="path"/> ("/" separated, from the root; a leading "/" is optional), or null (missing,
+    /// or deleted by a whiteout). Symlinks are not followed: a path below one is not there.
+    /// </summary>
     public MergedEntry? Lookup(string path)
     {
         var relative = path.Trim('/');
         if (relative.Length == 0)
         {
-            return new MergedEntry("/", layersTopFirst.Count > 0 ? layersTopFirst[^1] : "/", 0x4000 | 0b111_101_101, 0, 0);
+            var bottom = layersTopFirst.Count > 0 ? layersTopFirst[^1] : "/";
+            var mtime = layersTopFirst.Count > 0 && LibC.LStat(bottom) is { } root ? root.MtimeSeconds : 0;
+            return new MergedEntry("/", bottom, 0x4000 | 0b111_101_101, 0, 0, mtime, null);
         }
         foreach (var layer in Visible(relative))
         {
             var full = System.IO.Path.Combine(layer, relative);
             if (LibC.LStat(full) is { } status)
             {
-                return IsWhiteout(status) ? null : new MergedEntry("/" + relative, full, status.Mode, status.Uid, status.Gid);
+                return OverlayForm.IsWhiteout(status)
+                    ? null
+                    : new MergedEntry("/" + relative, full, status.Mode, status.Uid, status.Gid, status.MtimeSeconds, status.IsSymlink ? LibC.ReadLink(full) : null);
             }
         }
         return null;
@@ -54,7 +55,7 @@ public sealed class MergedView(IReadOnlyList<string> layersTopFirst)
             {
                 continue;
             }
-            if ((status.Mode & 0xF000) != 0x4000)
+            if (!status.IsDirectory)
             {
                 break; // a file here hides the directories of lower layers
             }
@@ -65,14 +66,14 @@ public sealed class MergedView(IReadOnlyList<string> layersTopFirst)
                 {
                     continue;
                 }
-                if (LibC.LStat(child) is { } childStatus && IsWhiteout(childStatus))
+                if (LibC.LStat(child) is { } childStatus && OverlayForm.IsWhiteout(childStatus))
                 {
                     hidden.Add(name);
                     continue;
                 }
                 names.Add(name);
             }
-            if (IsOpaque(full))
+            if (OverlayForm.IsOpaque(full))
             {
                 break;
             }
@@ -80,9 +81,17 @@ public sealed class MergedView(IReadOnlyList<string> layersTopFirst)
         return [.. names];
     }
 
-    /// <summary>A text file's content in the merged view, or null.</summary>
-    public string? ReadText(string path) =>
-        Lookup(path) is { IsRegularFile: true } entry ? File.ReadAllText(entry.HostPath) : null;
+    /// <summary>A text file's content in the merged view, or null when there is no regular file at the path.</summary>
+    public string? ReadText(string path)
+    {
+        if (Lookup(path) is not { IsRegularFile: true } entry)
+        {
+            return null;
+        }
+        using var file = new FileStream(LibC.OpenReadNoFollow(entry.HostPath), FileAccess.Read);
+        using var reader = new StreamReader(file);
+        return reader.ReadToEnd();
+    }
 
     // The layers that can show a path: from the top down to the first one that made a parent opaque (or replaced or
     // deleted it). Parents are checked from the root down, so nothing is ever looked up below a layer's symlink (which
@@ -105,11 +114,11 @@ public sealed class MergedView(IReadOnlyList<string> layersTopFirst)
                 {
                     break; // not in this layer, nor anything below it
                 }
-                if (IsWhiteout(status) || (status.Mode & 0xF000) != 0x4000)
+                if (OverlayForm.IsWhiteout(status) || !status.IsDirectory)
                 {
                     yield break;
                 }
-                opaque |= IsOpaque(full);
+                opaque |= OverlayForm.IsOpaque(full);
             }
             yield return layer;
             if (opaque)
@@ -118,9 +127,4 @@ public sealed class MergedView(IReadOnlyList<string> layersTopFirst)
             }
         }
     }
-
-    private static bool IsWhiteout(FileStatus status) => (status.Mode & 0xF000) == 0x2000 && status.RdevMajor == 0 && status.RdevMinor == 0;
-
-    private static bool IsOpaque(string directory) =>
-        LibC.ListXattrs(directory).Keys.Any(k => k is "trusted.overlay.opaque" or "user.overlay.opaque");
 }

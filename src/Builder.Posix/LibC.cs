@@ -1,17 +1,20 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
-namespace Builder.Oci.Layers;
+namespace Builder.Posix;
 
 /// <summary>
-/// The few libc calls .NET does not expose: statx (inode, device, owner, rdev), xattrs, mknod, lchown,
-/// utimensat without following symlinks, hard links. Path-based calls never follow the final symlink.
+/// The few libc file-system calls .NET does not expose: statx (inode, device, owner, rdev), xattrs, mknod, lchown,
+/// utimensat without following symlinks, hard links, flock. Path-based calls never follow the final symlink. Shared
+/// by the layer code (Builder.Oci), the sandbox and the engine, so each does not declare its own.
 /// </summary>
-internal static partial class LibC
+/// <remarks>Failures throw <see cref="IOException"/> with the errno in <see cref="Exception.HResult"/> (see <see cref="Error"/>).</remarks>
+public static partial class LibC
 {
     // The runtime maps "libc" to the C library's real soname on Linux.
     private const string Lib = "libc";
 
+    /// <summary>The file type bits of a mode, and each type's value (<c>sys/stat.h</c>).</summary>
     public const uint S_IFMT = 0xF000;
     public const uint S_IFSOCK = 0xC000;
     public const uint S_IFLNK = 0xA000;
@@ -21,6 +24,7 @@ internal static partial class LibC
     public const uint S_IFCHR = 0x2000;
     public const uint S_IFIFO = 0x1000;
 
+    /// <summary>The errno values callers check (<c>asm-generic/errno-base.h</c>, the same on every Linux architecture).</summary>
     public const int EPERM = 1;
     public const int EINTR = 4;
     public const int EWOULDBLOCK = 11;
@@ -50,6 +54,7 @@ internal static partial class LibC
         ? 0x8000
         : 0x20000;
 
+    /// <summary>Whether this process runs as uid 0 (real root, or root of a user namespace).</summary>
     public static bool IsRoot => geteuid() == 0;
 
     /// <summary>lstat: the entry itself, never a symlink's target; null when it does not exist.</summary>
@@ -64,6 +69,7 @@ internal static partial class LibC
         return errno is ENOENT or ENOTDIR ? null : throw Error(errno, "stat", path);
     }
 
+    /// <summary>fstat of an open file (statx with AT_EMPTY_PATH); <paramref name="pathForErrors"/> only names it in errors.</summary>
     public static unsafe FileStatus FStat(SafeFileHandle handle, string pathForErrors)
     {
         var buffer = stackalloc byte[256];
@@ -95,6 +101,7 @@ internal static partial class LibC
         return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : throw Error(Marshal.GetLastPInvokeError(), "create", path);
     }
 
+    /// <summary>A symlink's target, as stored (not resolved).</summary>
     public static string ReadLink(string path)
     {
         var size = 256;
@@ -114,6 +121,7 @@ internal static partial class LibC
         }
     }
 
+    /// <summary>flock operations: shared, exclusive, non-blocking (or-ed with one of them), unlock.</summary>
     public const int LOCK_SH = 1;
     public const int LOCK_EX = 2;
     public const int LOCK_NB = 4;
@@ -147,6 +155,7 @@ internal static partial class LibC
         }
     }
 
+    /// <summary>mkdir with <paramref name="mode"/> (less the umask); fails if the path exists.</summary>
     public static void MakeDirectory(string path, uint mode) => Check(mkdir(path, mode), "mkdir", path);
 
     /// <summary>
@@ -156,12 +165,16 @@ internal static partial class LibC
     public static void StartWriteback(SafeFileHandle file, long offset, long length) =>
         _ = sync_file_range((int)file.DangerousGetHandle(), offset, length, SYNC_FILE_RANGE_WRITE);
 
+    /// <summary>Creates <paramref name="path"/> as a symlink to <paramref name="target"/>.</summary>
     public static void Symlink(string target, string path) => Check(symlink(target, path), "symlink", path);
 
+    /// <summary>Creates <paramref name="path"/> as a hard link to <paramref name="existing"/> (link(2) does not follow a final symlink).</summary>
     public static void HardLink(string existing, string path) => Check(link(existing, path), "link", path);
 
+    /// <summary>Removes a file, symlink or device (never a directory).</summary>
     public static void Unlink(string path) => Check(unlink(path), "unlink", path);
 
+    /// <summary>Removes an empty directory.</summary>
     public static void RemoveDirectory(string path) => Check(rmdir(path), "rmdir", path);
 
     /// <summary>mknod; returns the errno instead of throwing so callers can decide what "not permitted" means.</summary>
@@ -171,10 +184,13 @@ internal static partial class LibC
         return mknod(path, typeAndMode, dev) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
+    /// <summary>Sets the owner of an entry itself, a symlink included.</summary>
     public static void LChown(string path, long uid, long gid) => Check(lchown(path, (uint)uid, (uint)gid), "chown", path);
 
+    /// <summary>chmod; follows a final symlink, so call it on entries known not to be one.</summary>
     public static void Chmod(string path, uint mode) => Check(chmod(path, mode), "chmod", path);
 
+    /// <summary>Sets access and modification time of an entry itself (a symlink is not followed).</summary>
     public static unsafe void SetTimes(string path, long seconds, long nanoseconds)
     {
         var times = stackalloc long[4] { seconds, nanoseconds, seconds, nanoseconds };
@@ -251,6 +267,7 @@ internal static partial class LibC
         }
     }
 
+    /// <summary>The exception for a failed call: the operation, the path and the system's message; the errno is its HResult.</summary>
     public static IOException Error(int errno, string operation, string path) =>
         new($"cannot {operation} {path}: {Marshal.GetPInvokeErrorMessage(errno)}") { HResult = errno };
 
@@ -321,46 +338,4 @@ internal static partial class LibC
 
     [LibraryImport(Lib, SetLastError = true)]
     private static partial int flock(SafeFileHandle fd, int operation);
-}
-
-/// <summary>The parts of <c>struct statx</c> a layer needs.</summary>
-internal readonly record struct FileStatus(
-    uint Mode,
-    long Uid,
-    long Gid,
-    long Size,
-    ulong Inode,
-    uint Links,
-    uint DeviceMajor,
-    uint DeviceMinor,
-    uint RdevMajor,
-    uint RdevMinor,
-    long MtimeSeconds,
-    uint MtimeNanoseconds)
-{
-    public uint Type => Mode & LibC.S_IFMT;
-
-    public bool IsDirectory => Type == LibC.S_IFDIR;
-
-    public bool IsSymlink => Type == LibC.S_IFLNK;
-
-    public bool IsRegular => Type == LibC.S_IFREG;
-
-    /// <summary>Permission bits plus setuid, setgid and sticky.</summary>
-    public uint Permissions => Mode & 0xFFF;
-
-    // struct statx is the same on every Linux architecture, unlike struct stat.
-    public static unsafe FileStatus FromStatx(byte* b) => new(
-        Mode: *(ushort*)(b + 28),
-        Uid: *(uint*)(b + 20),
-        Gid: *(uint*)(b + 24),
-        Size: *(long*)(b + 40),
-        Inode: *(ulong*)(b + 32),
-        Links: *(uint*)(b + 16),
-        DeviceMajor: *(uint*)(b + 136),
-        DeviceMinor: *(uint*)(b + 140),
-        RdevMajor: *(uint*)(b + 128),
-        RdevMinor: *(uint*)(b + 132),
-        MtimeSeconds: *(long*)(b + 112),
-        MtimeNanoseconds: *(uint*)(b + 120));
 }

@@ -1,10 +1,11 @@
-using Builder.Engine.Semantics;
+using Builder.Posix;
+using Builder.Sandbox.Snapshots;
 
-namespace Builder.Engine.Tests;
+namespace Builder.Sandbox.Tests.Snapshots;
 
 /// <summary>
 /// A stage's file system read through its layer directories: symlinks are the image's, so nothing is ever looked up
-/// below one (the host would follow it, an absolute one onto its own files). No root needed.
+/// below one (the host would follow it, an absolute one onto its own files). Only the whiteout test needs root (mknod).
 /// </summary>
 public sealed class MergedViewTests : IDisposable
 {
@@ -62,5 +63,42 @@ public sealed class MergedViewTests : IDisposable
         Assert.NotNull(view.Lookup("/a/b/low"));
         Assert.Equal(["b", "up"], view.List("/a"));
         Assert.True(view.Lookup("/f")!.IsRegularFile);
+    }
+
+    [Fact]
+    public void A_whiteout_deletes_a_lower_entry_and_everything_below_a_deleted_directory()
+    {
+        var lower = Layer("lower");
+        var upper = Layer("upper");
+        Directory.CreateDirectory(Path.Combine(lower, "etc"));
+        File.WriteAllText(Path.Combine(lower, "etc", "passwd"), "p");
+        File.WriteAllText(Path.Combine(lower, "kept"), "k");
+        File.WriteAllText(Path.Combine(lower, "gone"), "g");
+        Assert.Equal(0, LibC.TryMakeNode(Path.Combine(upper, "etc"), LibC.S_IFCHR | 0b110_000_000, 0, 0));
+        Assert.Equal(0, LibC.TryMakeNode(Path.Combine(upper, "gone"), LibC.S_IFCHR | 0b110_000_000, 0, 0));
+        var view = new MergedView([upper, lower]);
+
+        Assert.Null(view.Lookup("/etc"));
+        Assert.Null(view.Lookup("/etc/passwd"));
+        Assert.Null(view.ReadText("/etc/passwd"));
+        Assert.Null(view.Lookup("/gone"));
+        Assert.Equal(["kept"], view.List("/"));
+    }
+
+    [Fact]
+    public void An_opaque_directory_hides_what_lower_layers_hold_in_it()
+    {
+        var lower = Layer("lower");
+        var upper = Layer("upper");
+        Directory.CreateDirectory(Path.Combine(lower, "cache"));
+        File.WriteAllText(Path.Combine(lower, "cache", "old"), "o");
+        Directory.CreateDirectory(Path.Combine(upper, "cache"));
+        File.WriteAllText(Path.Combine(upper, "cache", "new"), "n");
+        Assert.Equal(0, LibC.TrySetXattr(Path.Combine(upper, "cache"), "user.overlay.opaque", "y"u8.ToArray()));
+        var view = new MergedView([upper, lower]);
+
+        Assert.Null(view.Lookup("/cache/old"));
+        Assert.Equal("n", view.ReadText("/cache/new"));
+        Assert.Equal(["new"], view.List("/cache"));
     }
 }

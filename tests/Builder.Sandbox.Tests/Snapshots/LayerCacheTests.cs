@@ -1,0 +1,54 @@
+using System.Text;
+using Builder.Oci.Content;
+using Builder.Oci.Images;
+using Builder.Oci.Layers;
+using Builder.Sandbox.Snapshots;
+
+namespace Builder.Sandbox.Tests.Snapshots;
+
+/// <summary>A change set written as a layer goes into the store and, from the same bytes, into the cache's extracted layers.</summary>
+public sealed class LayerCacheTests : IDisposable
+{
+    private static readonly LayerWriterOptions Options = new() { Compression = LayerCompression.None };
+
+    private readonly string _root = Directory.CreateTempSubdirectory("layer-cache-").FullName;
+
+    public void Dispose()
+    {
+        LayerCache.DeleteTree(_root);
+    }
+
+    private static LayerEntry File(string path, string text) =>
+        new(path, LayerEntryType.RegularFile) { Mode = (UnixFileMode)0b110_100_100, Size = Encoding.UTF8.GetByteCount(text), Content = LayerContent.FromBytes(Encoding.UTF8.GetBytes(text)) };
+
+    [Fact]
+    public async Task A_written_layer_is_stored_and_extracted_and_reads_back_through_a_view()
+    {
+        var store = await OciLayoutStore.OpenAsync(Path.Combine(_root, "store"), CancellationToken.None);
+        var cache = new LayerCache(Path.Combine(_root, "layers"));
+
+        var layer = await cache.WriteAsync(store, [new LayerEntry("etc", LayerEntryType.Directory) { Mode = (UnixFileMode)0b111_101_101 }, File("etc/os-release", "ID=test\n")],
+            Options, expected: null, CancellationToken.None);
+
+        Assert.True(cache.Contains(layer.DiffId));
+        var view = await cache.ViewAsync([new StoredLayer(store, layer.Compressed, layer.DiffId)], CancellationToken.None);
+        Assert.Equal("ID=test\n", view.ReadText("/etc/os-release"));
+        Assert.Empty(Directory.EnumerateDirectories(cache.Root, "*.tmp"));
+    }
+
+    [Fact]
+    public async Task When_the_expected_layer_is_extracted_already_only_the_tar_is_written()
+    {
+        var store = await OciLayoutStore.OpenAsync(Path.Combine(_root, "store"), CancellationToken.None);
+        var cache = new LayerCache(Path.Combine(_root, "layers"));
+        var earlier = await cache.WriteAsync(store, [File("a", "same")], Options, expected: null, CancellationToken.None);
+
+        // The step made something else this time: the blob is right, and the cache extracts it when a step needs it.
+        var layer = await cache.WriteAsync(store, [File("a", "different")], Options, earlier.DiffId, CancellationToken.None);
+
+        Assert.NotEqual(earlier.DiffId, layer.DiffId);
+        Assert.False(cache.Contains(layer.DiffId));
+        var view = await cache.ViewAsync([new StoredLayer(store, layer.Compressed, layer.DiffId)], CancellationToken.None);
+        Assert.Equal("different", view.ReadText("/a"));
+    }
+}
