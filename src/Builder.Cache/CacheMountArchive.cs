@@ -1,0 +1,269 @@
+using System.Globalization;
+using System.Text.Json;
+using Builder.Oci;
+using Builder.Oci.Images;
+using Builder.Oci.Layers;
+
+namespace Builder.Cache;
+
+/// <summary>
+/// The contents of one <c>RUN --mount=type=cache</c> id in a cache (<c>cache-mounts=true</c>): one gzip tar of the
+/// directory, in an entry of its own (<see cref="CacheEntries.MountTag"/>). Written with the layer writer (a
+/// deterministic tar of files, directories and symlinks with their modes and ids) and read back with the layer applier
+/// (nothing lands outside the directory). Every failure is a warning the caller reports: a cache never fails a build.
+/// </summary>
+public static class CacheMountArchive
+{
+    /// <summary>A mount entry is a few hundred bytes; anything much larger is not one of ours.</summary>
+    private const int MaxManifestSize = 64 << 10;
+
+    /// <summary>
+    /// The tar an imported blob may expand to, as a multiple of the blob cap: a blob within the cap can still inflate
+    /// without bound (gzip of zeros is ~1000:1), while real caches (packages, sources) compress far less than this.
+    /// </summary>
+    private const long MaxExpansion = 20;
+
+    /// <summary>
+    /// Exports <paramref name="directory"/>'s contents as the entry of <paramref name="mountId"/>. Returns null when
+    /// written, else the warning: over <see cref="CacheSpec.CacheMountsMax"/> (nothing uploaded), or the backend failed.
+    /// </summary>
+    public static async Task<string?> ExportAsync(ICacheBackend backend, CacheSpec spec, string mountId, string directory,
+        CancellationToken cancellationToken)
+    {
+        // Written to a file first: a push needs the digest before the bytes, and may retry.
+        var blobPath = Sibling(directory, "blob");
+        try
+        {
+            LayerDescriptor layer;
+            await using (var file = new FileStream(blobPath, FileMode.CreateNew, FileAccess.Write))
+            {
+                var capped = new CappedWriteStream(file, spec.CacheMountsMax);
+                try
+                {
+                    layer = await LayerWriter.WriteDirectoryAsync(directory, capped, new LayerWriterOptions(), cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException) when (capped.Exceeded)
+                {
+                    return $"cache mount {Display(mountId)} not exported to {backend.Display}: "
+                        + $"it compresses to more than cache-mounts-max ({spec.CacheMountsMax} bytes)";
+                }
+            }
+            var blob = layer.Compressed;
+            await PushUnlessPresentAsync(backend, blob, ct => Task.FromResult<Stream>(File.OpenRead(blobPath)), cancellationToken).ConfigureAwait(false);
+            await PushUnlessPresentAsync(backend, CacheEntries.EmptyDescriptor,
+                ct => Task.FromResult<Stream>(new MemoryStream(CacheEntries.EmptyJson.ToArray(), writable: false)), cancellationToken).ConfigureAwait(false);
+            var manifest = new ImageManifest
+            {
+                MediaType = MediaTypes.OciManifest,
+                ArtifactType = CacheEntries.MountArtifactType,
+                Config = CacheEntries.EmptyDescriptor,
+                Layers = [blob],
+                Annotations = new Dictionary<string, string>
+                {
+                    [CacheEntries.MountIdAnnotation] = mountId,
+                    [CacheEntries.CreatedAnnotation] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+                },
+            };
+            await backend.PutEntryAsync(CacheEntries.MountTag(spec.Tag, mountId), OciJson.Serialize(manifest, OciJson.Manifest), cancellationToken)
+                .ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            return $"cache mount {Display(mountId)} not exported to {backend.Display}: {e.Message}";
+        }
+        finally
+        {
+            File.Delete(blobPath);
+        }
+    }
+
+    /// <summary>
+    /// Fills <paramref name="directory"/> (absent, or empty: it is replaced) with the contents of
+    /// <paramref name="mountId"/> from the first cache that has a valid entry for it. The archive is extracted into a
+    /// directory beside it and renamed into place, so a failed import leaves nothing. Returns whether one was imported,
+    /// and a warning for each cache that had an entry but could not give it.
+    /// </summary>
+    public static async Task<(bool Imported, IReadOnlyList<string> Warnings)> ImportAsync(
+        IReadOnlyList<(ICacheBackend Backend, CacheSpec Spec)> sources, string mountId, string directory, CancellationToken cancellationToken)
+    {
+        var warnings = new List<string>();
+        foreach (var (backend, spec) in sources)
+        {
+            try
+            {
+                if (await TryImportAsync(backend, spec, mountId, directory, cancellationToken).ConfigureAwait(false))
+                {
+                    return (true, warnings);
+                }
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                warnings.Add($"cache mount {Display(mountId)} not imported from {backend.Display}: {e.Message}");
+            }
+        }
+        return (false, warnings);
+    }
+
+    private static async Task<bool> TryImportAsync(ICacheBackend backend, CacheSpec spec, string mountId, string directory,
+        CancellationToken cancellationToken)
+    {
+        var entry = await backend.GetEntryAsync(CacheEntries.MountTag(spec.Tag, mountId), cancellationToken).ConfigureAwait(false);
+        if (entry is null)
+        {
+            return false;
+        }
+        var blob = ValidateEntry(entry.Bytes, mountId, spec.CacheMountsMax);
+        if (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any())
+        {
+            throw new IOException($"{directory} is not empty");
+        }
+        var blobPath = Sibling(directory, "blob");
+        var staging = Sibling(directory, "tmp");
+        try
+        {
+            await DownloadAsync(backend, blob, blobPath, cancellationToken).ConfigureAwait(false);
+            Directory.CreateDirectory(staging);
+            // Only verified bytes reach the applier, which refuses any entry that would land outside the staging directory.
+            await using (var tar = await LayerDecompression.OpenUncompressedAsync(File.OpenRead(blobPath), cancellationToken).ConfigureAwait(false))
+            {
+                await LayerApplier.ApplyAsync(new BoundedReadStream(tar, Math.Min(spec.CacheMountsMax, long.MaxValue / MaxExpansion) * MaxExpansion), staging, null, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory); // the fresh, empty directory the caller made; not recursive, so never a filled one
+            }
+            Directory.Move(staging, directory);
+            return true;
+        }
+        finally
+        {
+            File.Delete(blobPath);
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true); // deletes symlinks, never follows them
+            }
+        }
+    }
+
+    /// <summary>The entry's one layer, after checking the manifest is exactly what <see cref="ExportAsync"/> writes.</summary>
+    internal static Descriptor ValidateEntry(ReadOnlyMemory<byte> bytes, string mountId, long maxBlobSize)
+    {
+        if (bytes.Length > MaxManifestSize)
+        {
+            throw new InvalidDataException($"the entry is {bytes.Length} bytes, more than a cache mount entry can be");
+        }
+        ImageManifest manifest;
+        try
+        {
+            manifest = OciJson.Deserialize(bytes.Span, OciJson.Manifest);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"the entry is not an image manifest: {e.Message}");
+        }
+        var empty = CacheEntries.EmptyDescriptor;
+        string? problem = manifest switch
+        {
+            { SchemaVersion: not 2 } => $"schemaVersion {manifest.SchemaVersion}",
+            { MediaType: not MediaTypes.OciManifest } => $"media type {manifest.MediaType ?? "(none)"}",
+            { ArtifactType: not CacheEntries.MountArtifactType } => $"artifact type {manifest.ArtifactType ?? "(none)"}",
+            _ when manifest.Config is null || manifest.Config.MediaType != empty.MediaType || manifest.Config.Digest != empty.Digest
+                || manifest.Config.Size != empty.Size => "its config is not the empty descriptor",
+            _ when manifest.Annotations?.GetValueOrDefault(CacheEntries.MountIdAnnotation) != mountId => "it is for another cache mount id",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            throw new InvalidDataException($"not a cache mount entry: {problem}");
+        }
+        if (manifest.Layers is not [{ MediaType: MediaTypes.OciLayerGzip } layer] || layer.Digest.Algorithm != Digest.Sha256)
+        {
+            throw new InvalidDataException($"not a cache mount entry: it does not hold exactly one sha256-addressed {MediaTypes.OciLayerGzip}");
+        }
+        if (layer.Size <= 0 || layer.Size > maxBlobSize)
+        {
+            throw new InvalidDataException($"its blob is {layer.Size} bytes, outside 1 to cache-mounts-max ({maxBlobSize} bytes)");
+        }
+        return new Descriptor(layer.MediaType, layer.Digest, layer.Size);
+    }
+
+    /// <summary>Copies the blob to <paramref name="path"/>, refusing it as soon as it is longer than its descriptor says, or when its digest differs.</summary>
+    private static async Task DownloadAsync(ICacheBackend backend, Descriptor blob, string path, CancellationToken cancellationToken)
+    {
+        using var hash = blob.Digest.CreateHash();
+        await using var source = await backend.OpenBlobAsync(blob, cancellationToken).ConfigureAwait(false);
+        await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+        var buffer = new byte[1 << 16];
+        long total = 0;
+        int read;
+        while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            total += read;
+            if (total > blob.Size)
+            {
+                throw new InvalidDataException($"blob {blob.Digest} is longer than the {blob.Size} bytes its entry says");
+            }
+            hash.AppendData(buffer, 0, read);
+            await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+        }
+        var actual = Digest.FromHash(blob.Digest.Algorithm, hash.GetHashAndReset());
+        if (total != blob.Size || actual != blob.Digest)
+        {
+            throw new InvalidDataException($"blob {blob.Digest} is corrupt: {total} bytes hashing to {actual}");
+        }
+    }
+
+    private static async Task PushUnlessPresentAsync(ICacheBackend backend, Descriptor blob, Func<CancellationToken, Task<Stream>> open,
+        CancellationToken cancellationToken)
+    {
+        if (!await backend.HasBlobAsync(blob, cancellationToken).ConfigureAwait(false))
+        {
+            await backend.PushBlobAsync(blob, open, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A new name beside <paramref name="directory"/> (same file system, so a rename moves it into place).</summary>
+    private static string Sibling(string directory, string suffix) =>
+        $"{Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory))}.{Guid.NewGuid():N}.{suffix}";
+
+    /// <summary>Ids made with <c>from=</c> carry their source after a NUL; messages show the id as written.</summary>
+    private static string Display(string mountId) => mountId.Split('\0')[0];
+
+    /// <summary>Stops the export as soon as the blob grows past the cap, instead of compressing the rest for nothing.</summary>
+    private sealed class CappedWriteStream(Stream inner, long cap) : WriteOnlyStream
+    {
+        public bool Exceeded { get; private set; }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (Written + buffer.Length > cap)
+            {
+                Exceeded = true;
+                throw new IOException($"the archive is larger than {cap} bytes");
+            }
+            inner.Write(buffer);
+            Written += buffer.Length;
+        }
+
+        public override void Flush() => inner.Flush();
+    }
+
+    /// <summary>A read side that fails once more than <paramref name="limit"/> bytes came through.</summary>
+    private sealed class BoundedReadStream(Stream inner, long limit) : ReadOnlyStream
+    {
+        private long _read;
+
+        public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+
+        private int Count(int read)
+        {
+            _read += read;
+            return _read <= limit ? read : throw new InvalidDataException($"the archive expands to more than {limit} bytes");
+        }
+    }
+}
