@@ -28,6 +28,9 @@ public interface ICacheBackend : IDisposable
     /// <summary>Every tag of the place (entries are those with the spec's prefix).</summary>
     IAsyncEnumerable<string> ListTagsAsync(CancellationToken cancellationToken);
 
-    /// <summary>Deletes an entry manifest (and with it its tag).</summary>
-    Task DeleteEntryAsync(Digest manifest, CancellationToken cancellationToken);
+    /// <summary>
+    /// Deletes an entry manifest (and with it its tag); false when it was already gone. Blobs stay: another writer
+    /// may be about to write an entry that uses them (a registry's garbage collection finds those no entry uses).
+    /// </summary>
+    Task<bool> DeleteEntryAsync(Digest manifest, CancellationToken cancellationToken);
 }

@@ -14,6 +14,13 @@ public interface IManifestClient
     /// <summary>Uploads a manifest or index under a tag or its digest. True when the registry handled its subject (OCI-Subject).</summary>
     Task<bool> PutAsync(string reference, string mediaType, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Deletes the manifest <paramref name="digest"/> names, and with it every tag that points at it. False when the
+    /// registry has no such manifest.
+    /// </summary>
+    /// <exception cref="RegistryException">The registry refuses deletes (405: disabled in its configuration), among others.</exception>
+    Task<bool> DeleteAsync(Digest digest, CancellationToken cancellationToken);
+
     /// <summary>The manifests that refer to <paramref name="subject"/>: the referrers API, or the fallback tag where the registry lacks it.</summary>
     Task<IReadOnlyList<Descriptor>> GetReferrersAsync(Digest subject, CancellationToken cancellationToken);
 
@@ -49,12 +56,7 @@ internal sealed class ManifestClient(RegistryRepository repository) : IManifestC
             {
                 throw await repository.FailureAsync($"get manifest {reference} from", response, ct).ConfigureAwait(false);
             }
-            if (response.Content.Headers.ContentLength > MaxManifestSize)
-            {
-                throw new RegistryException(repository.Registry, repository.Name, $"get manifest {reference} from", response.StatusCode,
-                    $"the manifest is {response.Content.Headers.ContentLength} bytes, more than the {MaxManifestSize} allowed");
-            }
-            var bytes = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+            var bytes = await repository.ReadSmallBodyAsync($"get manifest {reference} from", response, MaxManifestSize, ct).ConfigureAwait(false);
             var mediaType = MediaTypeOf(response.Content.Headers.ContentType?.MediaType, bytes);
             var expected = Digest.TryParse(reference, out var byDigest) ? byDigest
                 : response.Headers.TryGetValues("Docker-Content-Digest", out var values) && Digest.TryParse(values.FirstOrDefault(), out var header) ? header
@@ -83,6 +85,23 @@ internal sealed class ManifestClient(RegistryRepository repository) : IManifestC
             return response.Headers.Contains("OCI-Subject");
         }, cancellationToken).AsTask();
 
+    public Task<bool> DeleteAsync(Digest digest, CancellationToken cancellationToken) =>
+        repository.RetryAsync(async ct =>
+        {
+            // By digest only: the distribution spec has no way to delete a tag alone.
+            using var request = repository.Request(HttpMethod.Delete, repository.Api($"manifests/{digest}"));
+            using var response = await repository.SendAsync(request, ct).ConfigureAwait(false);
+            return response.StatusCode switch
+            {
+                HttpStatusCode.Accepted or HttpStatusCode.OK or HttpStatusCode.NoContent => true,
+                // A retry after an answer that was lost finds it gone, which is what was asked.
+                HttpStatusCode.NotFound => false,
+                HttpStatusCode.MethodNotAllowed => throw new RegistryException(repository.Registry, repository.Name, $"delete manifest {digest} from",
+                    response.StatusCode, "the registry has deletes disabled (the CNCF registry: storage.delete.enabled: true)"),
+                _ => throw await repository.FailureAsync($"delete manifest {digest} from", response, ct).ConfigureAwait(false),
+            };
+        }, cancellationToken).AsTask();
+
     public Task<IReadOnlyList<Descriptor>> GetReferrersAsync(Digest subject, CancellationToken cancellationToken) =>
         repository.RetryAsync(async ct =>
         {
@@ -99,7 +118,7 @@ internal sealed class ManifestClient(RegistryRepository repository) : IManifestC
             {
                 throw await repository.FailureAsync($"list referrers of {subject} in", response, ct).ConfigureAwait(false);
             }
-            return ParseIndex(await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false)).Manifests;
+            return ParseIndex(await repository.ReadSmallBodyAsync($"list referrers of {subject} in", response, MaxManifestSize, ct).ConfigureAwait(false)).Manifests;
         }, cancellationToken).AsTask();
 
     public async Task AddToReferrersTagAsync(Digest subject, Descriptor referrer, CancellationToken cancellationToken)

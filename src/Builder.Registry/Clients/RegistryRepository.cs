@@ -2,7 +2,7 @@ using Builder.Registry.Auth;
 
 namespace Builder.Registry.Clients;
 
-/// <summary>One repository on one registry, split by resource as the distribution API is: blobs and manifests.</summary>
+/// <summary>One repository on one registry, split by resource as the distribution API is: blobs, manifests and tags.</summary>
 public sealed class RegistryRepository
 {
     internal RegistryRepository(RegistryConnection connection, string name, bool push)
@@ -12,6 +12,7 @@ public sealed class RegistryRepository
         Scopes = [RegistryScope.Repository(name, push)];
         Blobs = new BlobClient(this);
         Manifests = new ManifestClient(this);
+        Tags = new TagClient(this);
     }
 
     public string Name { get; }
@@ -21,6 +22,8 @@ public sealed class RegistryRepository
     public IBlobClient Blobs { get; }
 
     public IManifestClient Manifests { get; }
+
+    public ITagClient Tags { get; }
 
     internal RegistryConnection Connection { get; }
 
@@ -45,6 +48,32 @@ public sealed class RegistryRepository
             // Retries are spent: one message that names the registry, not a socket error on its own.
             throw new RegistryException(Registry, Name, "reach", null, $"the registry cannot be reached at {Connection.Endpoint.BaseUri}: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// A small response body (a manifest, a tag list) whole, refusing one longer than <paramref name="maxSize"/>
+    /// whether or not the registry sent a Content-Length: an untrusted registry cannot make us buffer without bound.
+    /// </summary>
+    internal async Task<byte[]> ReadSmallBodyAsync(string operation, HttpResponseMessage response, int maxSize, CancellationToken cancellationToken)
+    {
+        var length = response.Content.Headers.ContentLength;
+        if (length > maxSize)
+        {
+            throw new RegistryException(Registry, Name, operation, response.StatusCode, $"the response is {length} bytes, more than the {maxSize} allowed");
+        }
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var copy = new MemoryStream((int)(length ?? 0));
+        var chunk = new byte[1 << 16];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (copy.Length + read > maxSize)
+            {
+                throw new RegistryException(Registry, Name, operation, response.StatusCode, $"the response is more than the {maxSize} bytes allowed");
+            }
+            copy.Write(chunk, 0, read);
+        }
+        return copy.ToArray();
     }
 
     internal async Task<RegistryException> FailureAsync(string operation, HttpResponseMessage response, CancellationToken cancellationToken) =>
