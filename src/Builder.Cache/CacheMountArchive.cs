@@ -3,6 +3,7 @@ using System.Text.Json;
 using Builder.Oci;
 using Builder.Oci.Images;
 using Builder.Oci.Layers;
+using Builder.Registry.Clients;
 
 namespace Builder.Cache;
 
@@ -49,23 +50,10 @@ public static class CacheMountArchive
                 }
             }
             var blob = layer.Compressed;
-            await PushUnlessPresentAsync(backend, blob, ct => Task.FromResult<Stream>(File.OpenRead(blobPath)), cancellationToken).ConfigureAwait(false);
+            await PushUnlessPresentAsync(backend, blob, _ => Task.FromResult<Stream>(File.OpenRead(blobPath)), cancellationToken).ConfigureAwait(false);
             await PushUnlessPresentAsync(backend, CacheEntries.EmptyDescriptor,
-                ct => Task.FromResult<Stream>(new MemoryStream(CacheEntries.EmptyJson.ToArray(), writable: false)), cancellationToken).ConfigureAwait(false);
-            var manifest = new ImageManifest
-            {
-                MediaType = MediaTypes.OciManifest,
-                ArtifactType = CacheEntries.MountArtifactType,
-                Config = CacheEntries.EmptyDescriptor,
-                Layers = [blob],
-                Annotations = new Dictionary<string, string>
-                {
-                    [CacheEntries.MountIdAnnotation] = mountId,
-                    [CacheEntries.CreatedAnnotation] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-                },
-            };
-            await backend.PutEntryAsync(CacheEntries.MountTag(spec.Tag, mountId), OciJson.Serialize(manifest, OciJson.Manifest), cancellationToken)
-                .ConfigureAwait(false);
+                _ => Task.FromResult<Stream>(new MemoryStream(CacheEntries.EmptyJson.ToArray(), writable: false)), cancellationToken).ConfigureAwait(false);
+            await backend.PutEntryAsync(CacheEntries.MountTag(spec.Tag, mountId), Entry(mountId, blob), cancellationToken).ConfigureAwait(false);
             return null;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
@@ -113,7 +101,7 @@ public static class CacheMountArchive
         {
             return false;
         }
-        var blob = ValidateEntry(entry.Bytes, mountId, spec.CacheMountsMax);
+        var blob = ValidateEntry(entry, mountId, spec.CacheMountsMax);
         if (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any())
         {
             throw new IOException($"{directory} is not empty");
@@ -147,12 +135,33 @@ public static class CacheMountArchive
         }
     }
 
+    /// <summary>The entry manifest: an OCI 1.1 artifact whose config is the empty descriptor and whose one layer is the archive.</summary>
+    internal static ReadOnlyMemory<byte> Entry(string mountId, Descriptor blob) =>
+        OciJson.Serialize(new ImageManifest
+        {
+            MediaType = MediaTypes.OciManifest,
+            ArtifactType = CacheEntries.MountArtifactType,
+            Config = CacheEntries.EmptyDescriptor,
+            Layers = [blob],
+            Annotations = new Dictionary<string, string>
+            {
+                [CacheEntries.MountIdAnnotation] = mountId,
+                // The time of export: what prune's --keep-duration compares.
+                [CacheEntries.CreatedAnnotation] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+            },
+        }, OciJson.Manifest);
+
     /// <summary>The entry's one layer, after checking the manifest is exactly what <see cref="ExportAsync"/> writes.</summary>
-    internal static Descriptor ValidateEntry(ReadOnlyMemory<byte> bytes, string mountId, long maxBlobSize)
+    internal static Descriptor ValidateEntry(RegistryManifest entry, string mountId, long maxBlobSize)
     {
+        var bytes = entry.Bytes;
         if (bytes.Length > MaxManifestSize)
         {
             throw new InvalidDataException($"the entry is {bytes.Length} bytes, more than a cache mount entry can be");
+        }
+        if (Digest.Of(bytes.Span, entry.Descriptor.Digest.Algorithm) != entry.Descriptor.Digest)
+        {
+            throw new InvalidDataException($"the entry's bytes do not match its digest {entry.Descriptor.Digest}");
         }
         ImageManifest manifest;
         try
@@ -171,6 +180,7 @@ public static class CacheMountArchive
             { ArtifactType: not CacheEntries.MountArtifactType } => $"artifact type {manifest.ArtifactType ?? "(none)"}",
             _ when manifest.Config is null || manifest.Config.MediaType != empty.MediaType || manifest.Config.Digest != empty.Digest
                 || manifest.Config.Size != empty.Size => "its config is not the empty descriptor",
+            { Subject: not null } => "it has a subject",
             _ when manifest.Annotations?.GetValueOrDefault(CacheEntries.MountIdAnnotation) != mountId => "it is for another cache mount id",
             _ => null,
         };
@@ -178,9 +188,9 @@ public static class CacheMountArchive
         {
             throw new InvalidDataException($"not a cache mount entry: {problem}");
         }
-        if (manifest.Layers is not [{ MediaType: MediaTypes.OciLayerGzip } layer] || layer.Digest.Algorithm != Digest.Sha256)
+        if (manifest.Layers is not [{ MediaType: MediaTypes.OciLayerGzip, Urls: null, Data: null } layer] || layer.Digest.Algorithm != Digest.Sha256)
         {
-            throw new InvalidDataException($"not a cache mount entry: it does not hold exactly one sha256-addressed {MediaTypes.OciLayerGzip}");
+            throw new InvalidDataException($"not a cache mount entry: it does not hold exactly one plain, sha256-addressed {MediaTypes.OciLayerGzip} blob");
         }
         if (layer.Size <= 0 || layer.Size > maxBlobSize)
         {
