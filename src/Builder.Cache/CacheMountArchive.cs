@@ -69,10 +69,10 @@ public static class CacheMountArchive
     /// <summary>
     /// Fills <paramref name="directory"/> (absent, or empty: it is replaced) with the contents of
     /// <paramref name="mountId"/> from the first cache that has a valid entry for it. The archive is extracted into a
-    /// directory beside it and renamed into place, so a failed import leaves nothing. Returns whether one was imported,
-    /// and a warning for each cache that had an entry but could not give it.
+    /// directory beside it and renamed into place, so a failed import leaves nothing. Returns the cache it came from
+    /// (null when none had it), and a warning for each cache that had an entry but could not give it.
     /// </summary>
-    public static async Task<(bool Imported, IReadOnlyList<string> Warnings)> ImportAsync(
+    public static async Task<(string? ImportedFrom, IReadOnlyList<string> Warnings)> ImportAsync(
         IReadOnlyList<(ICacheBackend Backend, CacheSpec Spec)> sources, string mountId, string directory, CancellationToken cancellationToken)
     {
         var warnings = new List<string>();
@@ -82,7 +82,7 @@ public static class CacheMountArchive
             {
                 if (await TryImportAsync(backend, spec, mountId, directory, cancellationToken).ConfigureAwait(false))
                 {
-                    return (true, warnings);
+                    return (backend.Display, warnings);
                 }
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
@@ -90,7 +90,7 @@ public static class CacheMountArchive
                 warnings.Add($"cache mount {Display(mountId)} not imported from {backend.Display}: {e.Message}");
             }
         }
-        return (false, warnings);
+        return (null, warnings);
     }
 
     private static async Task<bool> TryImportAsync(ICacheBackend backend, CacheSpec spec, string mountId, string directory,

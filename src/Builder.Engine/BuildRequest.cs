@@ -1,3 +1,4 @@
+using Builder.Cache;
 using Builder.Engine.Outputs;
 using Builder.Oci;
 using Builder.Oci.References;
@@ -43,6 +44,12 @@ public sealed record BuildRequest
     /// lints the Dockerfile itself (MSBuild with BuilderLint).
     /// </summary>
     public bool RunChecks { get; init; } = true;
+
+    /// <summary>Caches to import steps from (<c>--cache-from</c>), in order: the first that has a step wins.</summary>
+    public IReadOnlyList<CacheSpec> CacheFrom { get; init; } = [];
+
+    /// <summary>Caches to export the built steps to (<c>--cache-to</c>), after a successful build.</summary>
+    public IReadOnlyList<CacheSpec> CacheTo { get; init; } = [];
 }
 
 /// <summary>A <c>--secret id=…,src=…|env=…</c>: read when a RUN mounts it, never stored.</summary>

@@ -16,6 +16,7 @@ namespace Builder.Engine.Solver;
 internal sealed class BuildSession
 {
     private int _vertex;
+    private CacheMountExchange? _cacheMountExchange;
 
     public required BuildRequest Request { get; init; }
 
@@ -32,6 +33,9 @@ internal sealed class BuildSession
     public required BuildCache Cache { get; init; }
 
     public required CacheMountStore CacheMounts { get; init; }
+
+    /// <summary>Cache mount contents to and from --cache-from/--cache-to with cache-mounts=true.</summary>
+    public CacheMountExchange CacheMountExchange => LazyInitializer.EnsureInitialized(ref _cacheMountExchange, () => new(Request, Registries, Progress, NextVertex));
 
     public required BuildContext Context { get; init; }
 

@@ -123,22 +123,26 @@ internal sealed class RunStep(BuildSession session, StepInput input, RunInstruct
         {
             case MountType.Cache:
                 var cacheId = mount.Id ?? mount.Target;
-                Action<string>? seed = null;
+                Func<string, CancellationToken, Task>? seed = null;
                 if (mount.From is not null)
                 {
                     // BuildKit starts such a cache from the source's content, one cache per id and source content.
                     var (tree, identity) = await SourceTreeAsync(mount.From, cancellationToken).ConfigureAwait(false);
                     cacheId += "\0from:" + identity + "\0" + (mount.Source ?? "/");
-                    seed = directory => Semantics.MountSourceCopy.CopyContents(tree, mount.Source ?? "/", directory);
+                    seed = (directory, _) =>
+                    {
+                        Semantics.MountSourceCopy.CopyContents(tree, mount.Source ?? "/", directory);
+                        return Task.CompletedTask;
+                    };
                 }
-                var lease = await session.CacheMounts.AcquireAsync(
+                var lease = await session.CacheMounts.AcquireAsync(session.CacheMountExchange.Track(
                     new CacheMountRequest(cacheId, (Sandbox.Mounts.CacheSharing)(int)mount.Sharing)
                     {
                         UserId = mount.Uid ?? 0,
                         GroupId = mount.Gid ?? 0,
                         Mode = (UnixFileMode)(mount.Mode ?? 0b111_101_101),
                         Seed = seed,
-                    },
+                    }),
                     cancellationToken).ConfigureAwait(false);
                 leases.Add(lease);
                 return [new BindMount(mount.Target, lease.Directory, mount.ReadOnly)];

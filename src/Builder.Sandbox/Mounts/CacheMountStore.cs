@@ -26,8 +26,8 @@ public sealed record CacheMountRequest(string Id, CacheSharing Sharing)
 
     public UnixFileMode Mode { get; init; } = (UnixFileMode)0b111_101_101;
 
-    /// <summary>Fills a new cache directory before its first use (a cache mount's <c>from=</c>); null leaves it empty.</summary>
-    public Action<string>? Seed { get; init; }
+    /// <summary>Fills a new cache directory before its first use (a cache mount's <c>from=</c>, an imported cache); null leaves it empty.</summary>
+    public Func<string, CancellationToken, Task>? Seed { get; init; }
 }
 
 /// <summary>
@@ -48,12 +48,12 @@ public sealed class CacheMountStore(string root)
         switch (request.Sharing)
         {
             case CacheSharing.Shared:
-                return new CacheMountLease(Prepare(Path.Combine(Root, name), request), null);
+                return new CacheMountLease(await PrepareAsync(Path.Combine(Root, name), request, cancellationToken).ConfigureAwait(false), null);
             case CacheSharing.Locked:
                 {
                     var path = Path.Combine(Root, name);
                     var held = await LockAsync(path, wait: true, cancellationToken).ConfigureAwait(false);
-                    return new CacheMountLease(Prepare(path, request), held);
+                    return new CacheMountLease(await PrepareAsync(path, request, cancellationToken).ConfigureAwait(false), held);
                 }
             default:
                 for (var instance = 0; ; instance++)
@@ -61,20 +61,23 @@ public sealed class CacheMountStore(string root)
                     var path = Path.Combine(Root, instance == 0 ? name : $"{name}.{instance}");
                     if (await LockAsync(path, wait: false, cancellationToken).ConfigureAwait(false) is { } held)
                     {
-                        return new CacheMountLease(Prepare(path, request), held);
+                        return new CacheMountLease(await PrepareAsync(path, request, cancellationToken).ConfigureAwait(false), held);
                     }
                 }
         }
     }
 
-    private static string Prepare(string path, CacheMountRequest request)
+    private static async Task<string> PrepareAsync(string path, CacheMountRequest request, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(path))
         {
             // Created under a temporary name and renamed, so a half-made directory is never used.
             var temporary = $"{path}.{Guid.NewGuid():N}.tmp";
             Directory.CreateDirectory(temporary);
-            request.Seed?.Invoke(temporary);
+            if (request.Seed is { } seed)
+            {
+                await seed(temporary, cancellationToken).ConfigureAwait(false);
+            }
             File.SetUnixFileMode(temporary, request.Mode);
             if (request.UserId != 0 || request.GroupId != 0)
             {
