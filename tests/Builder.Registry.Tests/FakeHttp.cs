@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Builder.Registry.Clients;
 
 namespace Builder.Registry.Tests;
 
@@ -14,5 +15,13 @@ internal sealed class FakeHttp(Func<HttpRequestMessage, HttpResponseMessage> ans
         var response = answer(request);
         response.RequestMessage = request;
         return response;
+    }
+
+    /// <summary>A repository client of registry.example that talks to this server, without retries.</summary>
+    public RegistryRepository Repository(string name = "app")
+    {
+        var options = new RegistryOptions { MaxRetries = 0 };
+        var endpoint = RegistryEndpoint.Resolve("registry.example", options);
+        return new RegistryRepository(new RegistryConnection(endpoint, new HttpClient(this), new RegistryRetry(options), options), name, push: true);
     }
 }

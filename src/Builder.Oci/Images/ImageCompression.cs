@@ -48,7 +48,8 @@ public sealed class ImageCompression(OciLayoutStore store)
         return compressed.Descriptor with { Platform = target.Platform };
     }
 
-    private async Task<Descriptor> CompressLayerAsync(Descriptor layer, Digest diffId, CancellationToken cancellationToken)
+    /// <summary>A plain layer's gzip blob in the store, made once per diffID (the registry cache's export shares it).</summary>
+    public async Task<Descriptor> CompressLayerAsync(Descriptor layer, Digest diffId, CancellationToken cancellationToken)
     {
         var record = Path.Combine(RecordDirectory, diffId.Hex);
         if (await ReadRecordAsync(record, cancellationToken).ConfigureAwait(false) is { } known
