@@ -62,7 +62,7 @@ public sealed class CacheExporter(OciLayoutStore store, Action<string> warn)
         return blob with { Annotations = new Dictionary<string, string> { [CacheEntries.DiffIdAnnotation] = diffId.ToString() } };
     }
 
-    private static async Task PushAsync(ICacheBackend backend, Descriptor blob, Func<CancellationToken, Task<Stream>> open, CancellationToken cancellationToken)
+    internal static async Task PushAsync(ICacheBackend backend, Descriptor blob, Func<CancellationToken, Task<Stream>> open, CancellationToken cancellationToken)
     {
         if (!await backend.HasBlobAsync(blob, cancellationToken).ConfigureAwait(false))
         {

@@ -120,7 +120,7 @@ public sealed class CacheImporter(IReadOnlyList<ImportCache> caches, OciLayoutSt
         return (new Descriptor(layer.MediaType, layer.Digest, layer.Size), diffId);
     }
 
-    private static bool IsEmpty(Descriptor descriptor) =>
+    internal static bool IsEmpty(Descriptor descriptor) =>
         descriptor.MediaType == CacheEntries.EmptyDescriptor.MediaType && descriptor.Digest == CacheEntries.EmptyDescriptor.Digest
         && descriptor.Size == CacheEntries.EmptyDescriptor.Size;
 

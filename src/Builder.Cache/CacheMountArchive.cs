@@ -50,15 +50,15 @@ public static class CacheMountArchive
                 }
             }
             var blob = layer.Compressed;
-            await PushUnlessPresentAsync(backend, blob, _ => Task.FromResult<Stream>(File.OpenRead(blobPath)), cancellationToken).ConfigureAwait(false);
-            await PushUnlessPresentAsync(backend, CacheEntries.EmptyDescriptor,
+            await CacheExporter.PushAsync(backend, blob, _ => Task.FromResult<Stream>(File.OpenRead(blobPath)), cancellationToken).ConfigureAwait(false);
+            await CacheExporter.PushAsync(backend, CacheEntries.EmptyDescriptor,
                 _ => Task.FromResult<Stream>(new MemoryStream(CacheEntries.EmptyJson.ToArray(), writable: false)), cancellationToken).ConfigureAwait(false);
             await backend.PutEntryAsync(CacheEntries.MountTag(spec.Tag, mountId), Entry(mountId, blob), cancellationToken).ConfigureAwait(false);
             return null;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            return $"cache mount {Display(mountId)} not exported to {backend.Display}: {e.Message}";
+            return $"cache mount {Display(mountId)} not exported to {backend.Display}: {CacheImporter.Reason(e)}";
         }
         finally
         {
@@ -73,10 +73,10 @@ public static class CacheMountArchive
     /// (null when none had it), and a warning for each cache that had an entry but could not give it.
     /// </summary>
     public static async Task<(string? ImportedFrom, IReadOnlyList<string> Warnings)> ImportAsync(
-        IReadOnlyList<(ICacheBackend Backend, CacheSpec Spec)> sources, string mountId, string directory, CancellationToken cancellationToken)
+        IReadOnlyList<ImportCache> sources, string mountId, string directory, CancellationToken cancellationToken)
     {
         var warnings = new List<string>();
-        foreach (var (backend, spec) in sources)
+        foreach (var (spec, backend) in sources)
         {
             try
             {
@@ -87,7 +87,7 @@ public static class CacheMountArchive
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                warnings.Add($"cache mount {Display(mountId)} not imported from {backend.Display}: {e.Message}");
+                warnings.Add($"cache mount {Display(mountId)} not imported from {backend.Display}: {CacheImporter.Reason(e)}");
             }
         }
         return (null, warnings);
@@ -172,14 +172,12 @@ public static class CacheMountArchive
         {
             throw new InvalidDataException($"the entry is not an image manifest: {e.Message}");
         }
-        var empty = CacheEntries.EmptyDescriptor;
         string? problem = manifest switch
         {
             { SchemaVersion: not 2 } => $"schemaVersion {manifest.SchemaVersion}",
             { MediaType: not MediaTypes.OciManifest } => $"media type {manifest.MediaType ?? "(none)"}",
             { ArtifactType: not CacheEntries.MountArtifactType } => $"artifact type {manifest.ArtifactType ?? "(none)"}",
-            _ when manifest.Config is null || manifest.Config.MediaType != empty.MediaType || manifest.Config.Digest != empty.Digest
-                || manifest.Config.Size != empty.Size => "its config is not the empty descriptor",
+            _ when manifest.Config is null || !CacheImporter.IsEmpty(manifest.Config) => "its config is not the empty descriptor",
             { Subject: not null } => "it has a subject",
             _ when manifest.Annotations?.GetValueOrDefault(CacheEntries.MountIdAnnotation) != mountId => "it is for another cache mount id",
             _ => null,
@@ -222,15 +220,6 @@ public static class CacheMountArchive
         if (total != blob.Size || actual != blob.Digest)
         {
             throw new InvalidDataException($"blob {blob.Digest} is corrupt: {total} bytes hashing to {actual}");
-        }
-    }
-
-    private static async Task PushUnlessPresentAsync(ICacheBackend backend, Descriptor blob, Func<CancellationToken, Task<Stream>> open,
-        CancellationToken cancellationToken)
-    {
-        if (!await backend.HasBlobAsync(blob, cancellationToken).ConfigureAwait(false))
-        {
-            await backend.PushBlobAsync(blob, open, cancellationToken).ConfigureAwait(false);
         }
     }
 

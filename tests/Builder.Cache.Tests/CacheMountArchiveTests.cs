@@ -1,12 +1,10 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-using System.Runtime.CompilerServices;
 using System.Text;
 using Builder.Cache.Backends;
 using Builder.Oci;
 using Builder.Oci.Images;
 using Builder.Posix;
-using Builder.Registry.Clients;
 
 namespace Builder.Cache.Tests;
 
@@ -30,7 +28,7 @@ public sealed class CacheMountArchiveTests : IDisposable
         using var reader = await LayoutCacheBackend.OpenAsync(spec, push: false, CancellationToken.None);
         var target = Path.Combine(_root, "imported");
 
-        var (imported, warnings) = await CacheMountArchive.ImportAsync([(reader, spec)], MountId, target, CancellationToken.None);
+        var (imported, warnings) = await CacheMountArchive.ImportAsync([new ImportCache(spec, reader)], MountId, target, CancellationToken.None);
 
         Assert.NotNull(imported);
         Assert.Empty(warnings);
@@ -41,7 +39,7 @@ public sealed class CacheMountArchiveTests : IDisposable
     [Fact]
     public async Task The_entry_is_an_OCI_artifact_manifest_with_the_empty_config_one_gzip_layer_and_the_mount_id()
     {
-        var backend = new MemoryBackend();
+        var backend = new CacheTransferTests.MemoryBackend();
         Assert.Null(await CacheMountArchive.ExportAsync(backend, Spec(), MountId, MakeTree(), CancellationToken.None));
 
         var entry = Assert.Single(backend.Entries);
@@ -54,21 +52,21 @@ public sealed class CacheMountArchiveTests : IDisposable
         Assert.Equal(MediaTypes.OciLayerGzip, layer.MediaType);
         Assert.Equal(MountId, manifest.Annotations![CacheEntries.MountIdAnnotation]);
         Assert.True(DateTimeOffset.TryParse(manifest.Annotations[CacheEntries.CreatedAnnotation], out _));
-        Assert.Equal([CacheEntries.EmptyDescriptor.Digest.ToString(), layer.Digest.ToString()], backend.Blobs.Keys.Order());
+        Assert.Equal([CacheEntries.EmptyDescriptor.Digest, layer.Digest], backend.Blobs.Keys.OrderBy(d => d.ToString()));
     }
 
     [Fact]
     public async Task Exporting_twice_uploads_no_blob_again()
     {
-        var backend = new MemoryBackend();
+        var backend = new CacheTransferTests.MemoryBackend();
         var source = MakeTree();
         Assert.Null(await CacheMountArchive.ExportAsync(backend, Spec(), MountId, source, CancellationToken.None));
-        var pushes = backend.Pushes;
+        var pushes = backend.BlobPushes;
 
         Assert.Null(await CacheMountArchive.ExportAsync(backend, Spec(), MountId, source, CancellationToken.None));
 
         Assert.Equal(2, pushes);
-        Assert.Equal(pushes, backend.Pushes);
+        Assert.Equal(pushes, backend.BlobPushes);
     }
 
     [Fact]
@@ -76,20 +74,20 @@ public sealed class CacheMountArchiveTests : IDisposable
     {
         var source = Directory.CreateDirectory(Path.Combine(_root, "big")).FullName;
         File.WriteAllBytes(Path.Combine(source, "random"), Random.Shared.GetItems<byte>(Enumerable.Range(0, 256).Select(i => (byte)i).ToArray(), 64 << 10));
-        var backend = new MemoryBackend();
+        var backend = new CacheTransferTests.MemoryBackend();
 
         var warning = await CacheMountArchive.ExportAsync(backend, Spec(max: 16 << 10), MountId, source, CancellationToken.None);
 
         Assert.Contains("cache-mounts-max", warning);
         Assert.Empty(backend.Entries);
-        Assert.Equal(0, backend.Pushes);
+        Assert.Equal(0, backend.BlobPushes);
         Assert.Equal(["big"], Directory.EnumerateFileSystemEntries(_root).Select(Path.GetFileName));
     }
 
     [Fact]
     public async Task A_missing_entry_is_no_import_and_no_warning()
     {
-        var (imported, warnings) = await CacheMountArchive.ImportAsync([(new MemoryBackend(), Spec())], MountId, Path.Combine(_root, "m"), CancellationToken.None);
+        var (imported, warnings) = await CacheMountArchive.ImportAsync([new ImportCache(Spec(), new CacheTransferTests.MemoryBackend())], MountId, Path.Combine(_root, "m"), CancellationToken.None);
 
         Assert.Null(imported);
         Assert.Empty(warnings);
@@ -99,13 +97,13 @@ public sealed class CacheMountArchiveTests : IDisposable
     [Fact]
     public async Task A_corrupt_blob_is_a_warning_and_the_directory_is_not_created()
     {
-        var backend = new MemoryBackend();
+        var backend = new CacheTransferTests.MemoryBackend();
         Assert.Null(await CacheMountArchive.ExportAsync(backend, Spec(), MountId, MakeTree(), CancellationToken.None));
         var layer = OciJson.ParseManifest(backend.Entries.Single().Value).Value.Layers[0];
-        backend.Blobs[layer.Digest.ToString()][20] ^= 0xFF;
+        backend.Blobs[layer.Digest][20] ^= 0xFF;
         var target = Path.Combine(_root, "imported");
 
-        var (imported, warnings) = await CacheMountArchive.ImportAsync([(backend, Spec())], MountId, target, CancellationToken.None);
+        var (imported, warnings) = await CacheMountArchive.ImportAsync([new ImportCache(Spec(), backend)], MountId, target, CancellationToken.None);
 
         Assert.Null(imported);
         Assert.Contains("corrupt", Assert.Single(warnings));
@@ -115,15 +113,15 @@ public sealed class CacheMountArchiveTests : IDisposable
     [Fact]
     public async Task A_failing_cache_is_a_warning_and_the_next_one_is_asked()
     {
-        var broken = new MemoryBackend();
-        var good = new MemoryBackend();
+        var broken = new CacheTransferTests.MemoryBackend();
+        var good = new CacheTransferTests.MemoryBackend();
         var source = MakeTree();
         Assert.Null(await CacheMountArchive.ExportAsync(broken, Spec(), MountId, source, CancellationToken.None));
         Assert.Null(await CacheMountArchive.ExportAsync(good, Spec(), MountId, source, CancellationToken.None));
         broken.Blobs.Clear();
         var target = Path.Combine(_root, "imported");
 
-        var (imported, warnings) = await CacheMountArchive.ImportAsync([(broken, Spec()), (good, Spec())], MountId, target, CancellationToken.None);
+        var (imported, warnings) = await CacheMountArchive.ImportAsync([new ImportCache(Spec(), broken), new ImportCache(Spec(), good)], MountId, target, CancellationToken.None);
 
         Assert.NotNull(imported);
         Assert.Single(warnings);
@@ -133,12 +131,12 @@ public sealed class CacheMountArchiveTests : IDisposable
     [Fact]
     public async Task An_existing_empty_directory_is_filled()
     {
-        var backend = new MemoryBackend();
+        var backend = new CacheTransferTests.MemoryBackend();
         var source = MakeTree();
         Assert.Null(await CacheMountArchive.ExportAsync(backend, Spec(), MountId, source, CancellationToken.None));
         var target = Directory.CreateDirectory(Path.Combine(_root, "fresh")).FullName;
 
-        var (imported, _) = await CacheMountArchive.ImportAsync([(backend, Spec())], MountId, target, CancellationToken.None);
+        var (imported, _) = await CacheMountArchive.ImportAsync([new ImportCache(Spec(), backend)], MountId, target, CancellationToken.None);
 
         Assert.NotNull(imported);
         Assert.Equal(Describe(source), Describe(target));
@@ -147,11 +145,11 @@ public sealed class CacheMountArchiveTests : IDisposable
     [Fact]
     public async Task An_entry_over_the_cap_is_refused_before_its_blob_is_read()
     {
-        var backend = new MemoryBackend();
+        var backend = new CacheTransferTests.MemoryBackend();
         Assert.Null(await CacheMountArchive.ExportAsync(backend, Spec(), MountId, MakeTree(), CancellationToken.None));
         backend.Blobs.Clear();
 
-        var (imported, warnings) = await CacheMountArchive.ImportAsync([(backend, Spec(max: 10))], MountId, Path.Combine(_root, "m"), CancellationToken.None);
+        var (imported, warnings) = await CacheMountArchive.ImportAsync([new ImportCache(Spec(max: 10), backend)], MountId, Path.Combine(_root, "m"), CancellationToken.None);
 
         Assert.Null(imported);
         Assert.Contains("cache-mounts-max", Assert.Single(warnings));
@@ -168,10 +166,10 @@ public sealed class CacheMountArchiveTests : IDisposable
     [MemberData(nameof(ForeignEntries))]
     public async Task An_entry_that_is_not_a_mount_entry_is_refused(string manifest, string reason)
     {
-        var backend = new MemoryBackend();
+        var backend = new CacheTransferTests.MemoryBackend();
         backend.Entries[CacheEntries.MountTag("buildcache", MountId)] = Encoding.UTF8.GetBytes(manifest);
 
-        var (imported, warnings) = await CacheMountArchive.ImportAsync([(backend, Spec())], MountId, Path.Combine(_root, "m"), CancellationToken.None);
+        var (imported, warnings) = await CacheMountArchive.ImportAsync([new ImportCache(Spec(), backend)], MountId, Path.Combine(_root, "m"), CancellationToken.None);
 
         Assert.Null(imported);
         Assert.Contains(reason, Assert.Single(warnings));
@@ -180,12 +178,12 @@ public sealed class CacheMountArchiveTests : IDisposable
     [Fact]
     public async Task An_entry_of_another_mount_id_is_refused()
     {
-        var backend = new MemoryBackend();
+        var backend = new CacheTransferTests.MemoryBackend();
         Assert.Null(await CacheMountArchive.ExportAsync(backend, Spec(), "/other", MakeTree(), CancellationToken.None));
         // As if the other id's entry sat under this id's tag.
         backend.Entries[CacheEntries.MountTag("buildcache", MountId)] = backend.Entries.Single().Value;
 
-        var (imported, warnings) = await CacheMountArchive.ImportAsync([(backend, Spec())], MountId, Path.Combine(_root, "m"), CancellationToken.None);
+        var (imported, warnings) = await CacheMountArchive.ImportAsync([new ImportCache(Spec(), backend)], MountId, Path.Combine(_root, "m"), CancellationToken.None);
 
         Assert.Null(imported);
         Assert.Contains("another cache mount id", Assert.Single(warnings));
@@ -201,7 +199,7 @@ public sealed class CacheMountArchiveTests : IDisposable
         });
         var target = Path.Combine(_root, "mount");
 
-        var (imported, warnings) = await CacheMountArchive.ImportAsync([(backend, Spec())], MountId, target, CancellationToken.None);
+        var (imported, warnings) = await CacheMountArchive.ImportAsync([new ImportCache(Spec(), backend)], MountId, target, CancellationToken.None);
 
         Assert.Null(imported);
         Assert.Contains("..", Assert.Single(warnings));
@@ -219,7 +217,7 @@ public sealed class CacheMountArchiveTests : IDisposable
         });
         var target = Path.Combine(_root, "mount");
 
-        var (imported, warnings) = await CacheMountArchive.ImportAsync([(backend, Spec())], MountId, target, CancellationToken.None);
+        var (imported, warnings) = await CacheMountArchive.ImportAsync([new ImportCache(Spec(), backend)], MountId, target, CancellationToken.None);
 
         Assert.Null(imported);
         Assert.Contains("symlink", Assert.Single(warnings));
@@ -233,7 +231,7 @@ public sealed class CacheMountArchiveTests : IDisposable
         var backend = Hostile(tar =>
             tar.WriteEntry(new PaxTarEntry(TarEntryType.HardLink, "passwd") { LinkName = "../../../../etc/passwd" }));
 
-        var (imported, warnings) = await CacheMountArchive.ImportAsync([(backend, Spec())], MountId, Path.Combine(_root, "mount"), CancellationToken.None);
+        var (imported, warnings) = await CacheMountArchive.ImportAsync([new ImportCache(Spec(), backend)], MountId, Path.Combine(_root, "mount"), CancellationToken.None);
 
         Assert.Null(imported);
         Assert.Single(warnings);
@@ -289,7 +287,7 @@ public sealed class CacheMountArchiveTests : IDisposable
     }
 
     /// <summary>A cache holding a well-formed entry whose archive is the one <paramref name="write"/> makes.</summary>
-    private static MemoryBackend Hostile(Action<TarWriter> write)
+    private static CacheTransferTests.MemoryBackend Hostile(Action<TarWriter> write)
     {
         var archive = new MemoryStream();
         using (var gzip = new GZipStream(archive, CompressionLevel.Fastest, leaveOpen: true))
@@ -299,61 +297,9 @@ public sealed class CacheMountArchiveTests : IDisposable
         }
         var bytes = archive.ToArray();
         var blob = Descriptor.Of(MediaTypes.OciLayerGzip, bytes);
-        var backend = new MemoryBackend();
-        backend.Blobs[blob.Digest.ToString()] = bytes;
+        var backend = new CacheTransferTests.MemoryBackend();
+        backend.Blobs[blob.Digest] = bytes;
         backend.Entries[CacheEntries.MountTag("buildcache", MountId)] = CacheMountArchive.Entry(MountId, blob).ToArray();
         return backend;
-    }
-
-    /// <summary>A cache over two dictionaries that, as a backend may, hands back whatever it holds.</summary>
-    private sealed class MemoryBackend : ICacheBackend
-    {
-        public Dictionary<string, byte[]> Entries { get; } = [];
-
-        public Dictionary<string, byte[]> Blobs { get; } = [];
-
-        public int Pushes { get; private set; }
-
-        public string Display => "memory";
-
-        public Task<RegistryManifest?> GetEntryAsync(string tag, CancellationToken cancellationToken) =>
-            Task.FromResult(Entries.TryGetValue(tag, out var bytes) ? new RegistryManifest(Descriptor.Of(MediaTypes.OciManifest, bytes), bytes) : null);
-
-        public Task<bool> HasBlobAsync(Descriptor blob, CancellationToken cancellationToken) => Task.FromResult(Blobs.ContainsKey(blob.Digest.ToString()));
-
-        public Task<Stream> OpenBlobAsync(Descriptor blob, CancellationToken cancellationToken) =>
-            Blobs.TryGetValue(blob.Digest.ToString(), out var bytes)
-                ? Task.FromResult<Stream>(new MemoryStream(bytes, writable: false))
-                : throw new FileNotFoundException($"blob {blob.Digest} not found");
-
-        public async Task PushBlobAsync(Descriptor blob, Func<CancellationToken, Task<Stream>> open, CancellationToken cancellationToken)
-        {
-            await using var content = await open(cancellationToken);
-            var copy = new MemoryStream();
-            await content.CopyToAsync(copy, cancellationToken);
-            Blobs[blob.Digest.ToString()] = copy.ToArray();
-            Pushes++;
-        }
-
-        public Task PutEntryAsync(string tag, ReadOnlyMemory<byte> manifest, CancellationToken cancellationToken)
-        {
-            Entries[tag] = manifest.ToArray();
-            return Task.CompletedTask;
-        }
-
-        public async IAsyncEnumerable<string> ListTagsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            await Task.CompletedTask;
-            foreach (var tag in Entries.Keys)
-            {
-                yield return tag;
-            }
-        }
-
-        public Task<bool> DeleteEntryAsync(Digest manifest, CancellationToken cancellationToken) => Task.FromResult(false);
-
-        public void Dispose()
-        {
-        }
     }
 }

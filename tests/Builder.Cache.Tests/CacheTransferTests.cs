@@ -201,7 +201,7 @@ public sealed class CacheTransferTests : IDisposable
     }
 
     /// <summary>A cache in memory that counts its requests, and fails every one with <see cref="Failure"/> when set.</summary>
-    private sealed class MemoryBackend : ICacheBackend
+    internal sealed class MemoryBackend : ICacheBackend
     {
         public ConcurrentDictionary<string, byte[]> Entries { get; } = new();
 

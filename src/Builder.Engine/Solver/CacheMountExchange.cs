@@ -98,14 +98,14 @@ internal sealed class CacheMountExchange(BuildRequest request, RegistryClient re
     private async Task<bool> ImportAsync(string id, string directory, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var sources = new List<(ICacheBackend Backend, CacheSpec Spec)>();
+        var sources = new List<ImportCache>();
         try
         {
             foreach (var spec in Imports)
             {
                 if (await OpenAsync(spec, push: false, cancellationToken).ConfigureAwait(false) is { } backend)
                 {
-                    sources.Add((backend, spec));
+                    sources.Add(new ImportCache(spec, backend));
                 }
             }
             var (from, warnings) = await CacheMountArchive.ImportAsync(sources, id, directory, cancellationToken).ConfigureAwait(false);
@@ -135,7 +135,7 @@ internal sealed class CacheMountExchange(BuildRequest request, RegistryClient re
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            Warn($"cache {spec.Display}: {e.Message.Split('\n')[0]}; cache mounts are not {(push ? "exported to" : "imported from")} it");
+            Warn($"cache {spec.Display}: {CacheImporter.Reason(e)}; cache mounts are not {(push ? "exported to" : "imported from")} it");
             return null;
         }
     }
