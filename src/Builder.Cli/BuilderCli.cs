@@ -17,6 +17,7 @@ public static class BuilderCli
             RunCommand.Create(io),
             BuildCommand.Create(io),
             LintCommand.Create(io),
+            CacheCommands.Create(io),
         };
         foreach (var command in ImageCommands.Create(io).Concat(RegistryCommands.Create(io)).Concat(SigningCommands.Create(io)))
         {

@@ -12,7 +12,7 @@ internal static class RegistryCommands
 {
     public static IEnumerable<Command> Create(CliIo io) => [Pull(io), Push(io), Login(io), Logout(io)];
 
-    private static Option<string[]> InsecureRegistryOption() => new("--insecure-registry")
+    internal static Option<string[]> InsecureRegistryOption() => new("--insecure-registry")
     {
         Description = "A registry (host[:port]) to reach without TLS verification or over plain HTTP (repeatable)",
         AllowMultipleArgumentsPerToken = false,

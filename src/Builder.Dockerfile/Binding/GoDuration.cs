@@ -3,8 +3,11 @@ using Sprache;
 
 namespace Builder.Dockerfile.Binding;
 
-/// <summary>Go's time.ParseDuration, which Docker uses for HEALTHCHECK intervals: <c>1m30s</c>, <c>1.5h</c>, <c>300ms</c>.</summary>
-internal static class GoDuration
+/// <summary>
+/// Go's time.ParseDuration, which Docker uses for HEALTHCHECK intervals and buildx for <c>--keep-duration</c>:
+/// <c>1m30s</c>, <c>1.5h</c>, <c>300ms</c>. Public for the CLI's duration flags.
+/// </summary>
+public static class GoDuration
 {
     private static readonly Parser<string> Number =
         from whole in Sprache.Parse.Digit.Many().Text()

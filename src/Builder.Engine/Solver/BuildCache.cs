@@ -81,9 +81,10 @@ public sealed class BuildCache(string directory, IContentProvider content)
 
     /// <summary>
     /// Forgets every record no live build holds (<c>builder prune</c>, under the sweep lock), and temporary files
-    /// of killed writers; the layers go when nothing else refers to them.
+    /// of killed writers; the layers go when nothing else refers to them. With <paramref name="writtenBefore"/>, only
+    /// the records written before then (<c>builder cache prune --keep-duration</c>).
     /// </summary>
-    public int Clear(LiveLeases live)
+    public int Clear(LiveLeases live, DateTimeOffset? writtenBefore = null)
     {
         if (!System.IO.Directory.Exists(Directory))
         {
@@ -93,7 +94,8 @@ public sealed class BuildCache(string directory, IContentProvider content)
         foreach (var file in System.IO.Directory.GetFiles(Directory))
         {
             var name = Path.GetFileName(file);
-            if (live.Holds(LeaseKind.CacheRecord, name.Split('.')[0]))
+            if (live.Holds(LeaseKind.CacheRecord, name.Split('.')[0])
+                || (writtenBefore is { } cutoff && File.GetLastWriteTimeUtc(file) >= cutoff.UtcDateTime))
             {
                 continue;
             }
