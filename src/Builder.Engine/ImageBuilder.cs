@@ -96,7 +96,6 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
         }
 
         var manifest = await WriteImageAsync(target, request, cancellationToken).ConfigureAwait(false);
-        await session.CacheMountExchange.ExportAsync(session.CacheMounts, cancellationToken).ConfigureAwait(false);
         var unused = request.BuildArgs.Keys.Where(k => !session.UsedBuildArgs.Contains(k) && !platformArgs.ContainsKey(k)
             && !graph.GlobalArgs.ContainsKey(k) && !StageVariablesProxy(k)
             && !k.StartsWith("BUILDKIT_", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList(); // the builder's own, as BuildKit's
@@ -104,6 +103,7 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
         {
             progress.Report(new BuildWarning(DateTimeOffset.UtcNow, $"[Warning] One or more build-args [{Dockerfile.Text.ShortList.Join(" ", unused)}] were not consumed"));
         }
+        await session.CacheMountExchange.ExportAsync(session.CacheMounts, cancellationToken).ConfigureAwait(false);
         return new BuildResult(manifest.Descriptor, manifest.Value.Config.Digest, unused)
         {
             DockerfileDigest = Digest.Of(dockerfileBytes),
