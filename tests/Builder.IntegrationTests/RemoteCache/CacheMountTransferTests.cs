@@ -37,6 +37,7 @@ public sealed class CacheMountTransferTests
         Assert.Contains("importing cache mount /cache from", b.Error);
         // sharing=private: every user has a directory of its own, so there is no one content to carry.
         Assert.Equal("", await File.ReadAllTextAsync(tempB.Combine("out", "private-listing")));
-        Assert.DoesNotContain("WARN", b.Error + a.Error, StringComparison.OrdinalIgnoreCase);
+        // (B's steps differ from A's, so the step cache may warn that it had none of them; the mounts must not warn.)
+        Assert.DoesNotContain((a.Error + b.Error).Split('\n'), l => l.StartsWith("WARNING", StringComparison.Ordinal) && l.Contains("cache mount"));
     }
 }
