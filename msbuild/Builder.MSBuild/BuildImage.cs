@@ -1,3 +1,4 @@
+using Builder.Cache;
 using Builder.Dockerfile.Binding;
 using Builder.Engine;
 using Builder.Engine.Outputs;
@@ -58,6 +59,12 @@ public sealed partial class BuildImage : AsyncTask
     /// <summary>An RFC 3161 timestamp authority URL.</summary>
     public string? SignTimestampUrl { get; set; }
 
+    /// <summary>Semicolon-separated <c>--cache-from</c> values: <c>type=registry,ref=REF</c>, <c>type=local,src=DIR</c> or a bare REF.</summary>
+    public string? CacheFrom { get; set; }
+
+    /// <summary>Semicolon-separated <c>--cache-to</c> values: <c>type=registry,ref=REF[,mode=max]</c> or <c>type=local,dest=DIR</c>.</summary>
+    public string? CacheTo { get; set; }
+
     /// <summary>Run BuildKit's build checks as warnings (off when the LintDockerfile target already linted the Dockerfile).</summary>
     public bool RunChecks { get; set; } = true;
 
@@ -70,6 +77,17 @@ public sealed partial class BuildImage : AsyncTask
         var names = Tags.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(tag => ImageReference.TryParse($"{Repository}:{tag}", out var reference, out var error) ? reference : throw new FormatException(error))
             .ToList();
+        IReadOnlyList<CacheSpec> cacheFrom, cacheTo;
+        try
+        {
+            cacheFrom = ParseCaches(CacheFrom, CacheSpecParser.ParseFrom);
+            cacheTo = ParseCaches(CacheTo, CacheSpecParser.ParseTo);
+        }
+        catch (FormatException e)
+        {
+            Log.LogError(e.Message);
+            return false;
+        }
         var request = new BuildRequest
         {
             ContextDirectory = ContextDirectory,
@@ -80,6 +98,8 @@ public sealed partial class BuildImage : AsyncTask
             Outputs = string.IsNullOrEmpty(Output) ? [] : [BuildOutput.Parse(Output)],
             SourceDateEpoch = Oci.Layers.LayerWriterOptions.SourceDateEpochFromEnvironment(),
             RunChecks = RunChecks,
+            CacheFrom = cacheFrom,
+            CacheTo = cacheTo,
         };
         // The key before the build: a wrong password should not cost a build.
         using var signer = Sign ? LoadSigner() : null;
@@ -196,6 +216,9 @@ public sealed partial class BuildImage : AsyncTask
 
     private static string? Given(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
+    private static IReadOnlyList<CacheSpec> ParseCaches(string? values, Func<string, CacheSpec> parse) =>
+        [.. (values ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(parse)];
+
     /// <summary>Build progress as MSBuild messages: BuildKit's plain lines.</summary>
     private sealed class MSBuildProgress(TaskLoggingHelper log) : IBuildProgress
     {
@@ -211,7 +234,9 @@ public sealed partial class BuildImage : AsyncTask
                         log.LogMessage(MessageImportance.High, $"#{started.Vertex} {started.Name}");
                         break;
                     case VertexCached cached:
-                        log.LogMessage(MessageImportance.High, $"#{cached.Vertex} CACHED");
+                        log.LogMessage(MessageImportance.High, cached.Source is null
+                            ? $"#{cached.Vertex} CACHED"
+                            : $"#{cached.Vertex} CACHED ({cached.Source}) {cached.BytesFetched} bytes");
                         break;
                     case VertexLog line:
                         log.LogMessage(MessageImportance.Normal, $"#{line.Vertex} {line.Line}");

@@ -30,6 +30,8 @@ public sealed class CacheImporter(IReadOnlyList<ImportCache> caches, OciLayoutSt
     private const int MaxEntrySize = 64 << 10;
 
     private readonly HashSet<ImportCache> _unreachable = [];
+    private readonly HashSet<ImportCache> _found = [];
+    private bool _asked;
 
     public async Task<CacheHit?> FindAsync(Digest key, CancellationToken cancellationToken)
     {
@@ -37,6 +39,7 @@ public sealed class CacheImporter(IReadOnlyList<ImportCache> caches, OciLayoutSt
         {
             lock (_unreachable)
             {
+                _asked = true;
                 if (_unreachable.Contains(cache))
                 {
                     continue;
@@ -50,6 +53,21 @@ public sealed class CacheImporter(IReadOnlyList<ImportCache> caches, OciLayoutSt
         return null;
     }
 
+    /// <summary>
+    /// After the build: a warning for each reachable cache that had an entry for none of the steps looked up. A missing
+    /// ref (or tag) answers every lookup as a plain miss, so this is where it is told apart from a cache that was used.
+    /// </summary>
+    public void WarnUnused()
+    {
+        lock (_unreachable)
+        {
+            foreach (var cache in caches.Where(c => _asked && !_found.Contains(c) && !_unreachable.Contains(c)))
+            {
+                warn($"cache {cache.Backend.Display}: none of the steps was in it (the cache is missing, or built from other inputs)");
+            }
+        }
+    }
+
     private async Task<CacheHit?> FindAsync(ImportCache cache, Digest key, CancellationToken cancellationToken)
     {
         Builder.Registry.Clients.RegistryManifest? entry;
@@ -59,17 +77,25 @@ public sealed class CacheImporter(IReadOnlyList<ImportCache> caches, OciLayoutSt
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            // Unreachable, unauthorised, a broken server: the same for every step, so said once.
+            // Unreachable, unauthorised, a broken server: the same for every step, so said once (steps of parallel stages may both fail).
+            bool first;
             lock (_unreachable)
             {
-                _unreachable.Add(cache);
+                first = _unreachable.Add(cache);
             }
-            warn($"cache {cache.Backend.Display}: {Reason(e)}; building without it");
+            if (first)
+            {
+                warn($"cache {cache.Backend.Display}: {Reason(e)}; building without it");
+            }
             return null;
         }
         if (entry is null)
         {
             return null;
+        }
+        lock (_unreachable)
+        {
+            _found.Add(cache);
         }
         try
         {

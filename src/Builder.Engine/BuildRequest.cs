@@ -72,7 +72,13 @@ public sealed record BuildResult(Descriptor Manifest, Digest ImageId, IReadOnlyL
 
     /// <summary>What BuildKit's build checks found (warnings: the build went on), as BuildKit prints them.</summary>
     public IReadOnlyList<string> CheckWarnings { get; init; } = [];
+
+    /// <summary>The steps found in an imported cache (--cache-from), in the order they were built.</summary>
+    public IReadOnlyList<BuildCacheHit> CacheHits { get; init; } = [];
 }
+
+/// <summary>A step whose layer came from an imported cache: its progress name, its cache key, and <c>registry</c> or <c>local</c>.</summary>
+public sealed record BuildCacheHit(string Step, Digest Key, string Source);
 
 /// <summary>An image reference a build used, the digest it resolved to (what the store or registry named) and the platform taken.</summary>
 public sealed record ResolvedImage(ImageReference Reference, Digest Digest, Platform Platform);

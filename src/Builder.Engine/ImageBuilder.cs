@@ -50,6 +50,7 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
         CheckReferences(graph, fileName);
 
         var relativeDockerfile = Path.GetRelativePath(contextDirectory, dockerfilePath);
+        using var remoteCache = new RemoteCache(store, registries, progress);
         var session = new BuildSession
         {
             Request = request,
@@ -59,6 +60,7 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
             Executor = executor,
             Registries = registries,
             Cache = new BuildCache(store.Layout.StepCache, store) { Lease = store.Lease },
+            Importer = await remoteCache.OpenImportsAsync(request.CacheFrom, cancellationToken).ConfigureAwait(false),
             CacheMounts = new CacheMountStore(store.Layout.CacheMounts),
             Context = BuildContext.Open(contextDirectory, relativeDockerfile.StartsWith("..", StringComparison.Ordinal) ? null : relativeDockerfile,
                 store.Layout.ContextStatCache),
@@ -94,8 +96,11 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
         {
             session.Context.SaveStatCache();
         }
+        session.Importer?.WarnUnused();
 
         var manifest = await WriteImageAsync(target, request, cancellationToken).ConfigureAwait(false);
+        await remoteCache.ExportAsync(request.CacheTo, target, [.. session.Stages.Values.Select(s => s.Result)], session.NextVertex, cancellationToken)
+            .ConfigureAwait(false);
         var unused = request.BuildArgs.Keys.Where(k => !session.UsedBuildArgs.Contains(k) && !platformArgs.ContainsKey(k)
             && !graph.GlobalArgs.ContainsKey(k) && !StageVariablesProxy(k)
             && !k.StartsWith("BUILDKIT_", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList(); // the builder's own, as BuildKit's
@@ -109,6 +114,7 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
             DockerfileDigest = Digest.Of(dockerfileBytes),
             CheckWarnings = [.. checks.Findings.Select(Lint.BuildCheckReport.Describe)],
             ResolvedImages = [.. session.ResolvedImages.Values],
+            CacheHits = [.. session.CacheHits],
         };
     }
 

@@ -75,9 +75,25 @@ public sealed class CacheTransferTests : IDisposable
     }
 
     [Fact]
-    public async Task A_missing_entry_is_a_quiet_miss()
+    public async Task A_missing_entry_is_a_quiet_miss_and_a_cache_that_had_none_is_a_warning_after_the_build()
     {
-        Assert.Null(await Importer(await OpenStoreAsync("b"), new MemoryBackend()).FindAsync(Key, default));
+        var importer = Importer(await OpenStoreAsync("b"), new MemoryBackend());
+        importer.WarnUnused();
+        Assert.Empty(_warnings); // nothing was asked
+
+        Assert.Null(await importer.FindAsync(Key, default));
+        Assert.Empty(_warnings);
+        importer.WarnUnused();
+        Assert.Equal("cache r.example/cache: none of the steps was in it (the cache is missing, or built from other inputs)", Assert.Single(_warnings));
+    }
+
+    [Fact]
+    public async Task A_cache_that_gave_a_step_is_not_warned_about()
+    {
+        var importer = Importer(await OpenStoreAsync("b"), await ExportedAsync());
+        Assert.NotNull(await importer.FindAsync(Key, default));
+        Assert.Null(await importer.FindAsync(Digest.Of("another"u8), default));
+        importer.WarnUnused();
         Assert.Empty(_warnings);
     }
 

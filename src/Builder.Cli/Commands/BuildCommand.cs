@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Builder.Cache;
 using Builder.Cli.Rendering;
 using Builder.Engine;
 using Builder.Engine.Outputs;
@@ -45,10 +46,12 @@ internal static class BuildCommand
         var keys = new SigningKeyOptions();
         var sbom = new Option<bool>("--sbom") { Description = "Attach an SPDX 2.3 SBOM of the image's packages (dpkg, apk, Python) as a referrer" };
         var provenance = new Option<bool>("--provenance") { Description = "Attach an in-toto SLSA v1 provenance statement as a referrer" };
+        var cacheFrom = new Option<string[]>("--cache-from") { Description = "Import build cache: type=registry,ref=REF or type=local,src=DIR, or a bare REF (repeatable, first hit wins)" };
+        var cacheTo = new Option<string[]>("--cache-to") { Description = "Export build cache: type=registry,ref=REF[,mode=min|max] or type=local,dest=DIR (repeatable)" };
         var command = new Command("build", "Build an image from a Dockerfile")
         {
             context, file, tags, buildArgs, target, noCache, pull, network, secrets, platform, outputs, push, progressMode, quiet, iidFile,
-            metadataFile, labels, insecure, check, sign, sbom, provenance,
+            metadataFile, labels, insecure, check, sign, sbom, provenance, cacheFrom, cacheTo,
         };
         foreach (var option in keys.All)
         {
@@ -78,6 +81,8 @@ internal static class BuildCommand
                 Labels = KeyValueArguments.Parse(result.GetValue(labels), "--label"),
                 Outputs = ParseOutputs(result.GetValue(outputs) ?? []),
                 SourceDateEpoch = ParseSourceDateEpoch(args.GetValueOrDefault("SOURCE_DATE_EPOCH") ?? Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH")),
+                CacheFrom = ParseCaches(result.GetValue(cacheFrom) ?? [], CacheSpecParser.ParseFrom),
+                CacheTo = ParseCaches(result.GetValue(cacheTo) ?? [], CacheSpecParser.ParseTo),
             };
             if (!Directory.Exists(request.ContextDirectory))
             {
@@ -302,6 +307,18 @@ internal static class BuildCommand
         }
     }
 
+    private static IReadOnlyList<CacheSpec> ParseCaches(IEnumerable<string> values, Func<string, CacheSpec> parse)
+    {
+        try
+        {
+            return [.. values.Select(parse)];
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException(e.Message);
+        }
+    }
+
     // From --build-arg or the environment: a value that is no time is the user's to fix.
     internal static DateTimeOffset? ParseSourceDateEpoch(string? text)
     {
@@ -326,6 +343,17 @@ internal static class BuildCommand
             json.WriteString("containerimage.descriptor.mediaType", built.Manifest.MediaType);
             json.WriteNumber("containerimage.descriptor.size", built.Manifest.Size);
             json.WriteString("image.name", string.Join(',', names.Select(n => n.ToString())));
+            // The steps an imported cache (--cache-from) gave; local cache hits are not listed.
+            json.WriteStartArray("builder.cache-hits");
+            foreach (var hit in built.CacheHits)
+            {
+                json.WriteStartObject();
+                json.WriteString("step", hit.Step);
+                json.WriteString("key", hit.Key.ToString());
+                json.WriteString("source", hit.Source);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
             json.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());

@@ -19,6 +19,10 @@ internal static class BuildProgressRenderers
 
     private static string Seconds(TimeSpan duration) => duration.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + "s";
 
+    /// <summary>BuildKit's <c>CACHED</c>; a step from an imported cache says which kind and what it downloaded: <c>CACHED (registry) 12.3MB</c>.</summary>
+    private static string Cached(VertexCached cached) =>
+        cached.Source is null ? "CACHED" : $"CACHED ({cached.Source}) {LocalImages.HumanSize(cached.BytesFetched)}";
+
     /// <summary>BuildKit's <c>--progress=plain</c>: <c>#N name</c>, output lines with their time offset, then DONE/CACHED/ERROR.</summary>
     private sealed class PlainProgress(TextWriter output) : IBuildProgress
     {
@@ -36,7 +40,7 @@ internal static class BuildProgressRenderers
                         output.WriteLine($"#{started.Vertex} {started.Name}");
                         break;
                     case VertexCached cached:
-                        output.WriteLine($"#{cached.Vertex} CACHED");
+                        output.WriteLine($"#{cached.Vertex} {Cached(cached)}");
                         break;
                     case VertexLog log:
                         var offset = log.Time - _started.GetValueOrDefault(log.Vertex, log.Time);
@@ -65,7 +69,7 @@ internal static class BuildProgressRenderers
     {
         private readonly Lock _gate = new();
         private readonly Dictionary<int, string> _names = [];
-        private readonly HashSet<int> _cached = [];
+        private readonly Dictionary<int, VertexCached> _cached = [];
         private bool _liveLine;
 
         public void Report(BuildEvent buildEvent)
@@ -79,15 +83,17 @@ internal static class BuildProgressRenderers
                         Live($" => {started.Name}");
                         break;
                     case VertexCached cached:
-                        _cached.Add(cached.Vertex);
+                        _cached[cached.Vertex] = cached;
                         break;
                     case VertexLog log:
                         Live($" => {Name(log.Vertex)}: {log.Line}");
                         break;
                     case VertexCompleted done:
                         ClearLive();
-                        var state = done.Error is { } error ? $"ERROR: {error}" : _cached.Contains(done.Vertex) ? "CACHED" : Seconds(done.Duration);
-                        output.WriteLine(_cached.Contains(done.Vertex) ? $" => CACHED {Name(done.Vertex)}" : $" => {Name(done.Vertex)}  {state}");
+                        var state = done.Error is { } error ? $"ERROR: {error}" : Seconds(done.Duration);
+                        output.WriteLine(_cached.TryGetValue(done.Vertex, out var hit) && done.Error is null
+                            ? $" => {Cached(hit)} {Name(done.Vertex)}"
+                            : $" => {Name(done.Vertex)}  {state}");
                         break;
                     case BuildWarning warning:
                         ClearLive();
@@ -136,8 +142,13 @@ internal static class BuildProgressRenderers
                         json.WriteString("event", "started");
                         json.WriteString("name", started.Name);
                         break;
-                    case VertexCached:
+                    case VertexCached cached:
                         json.WriteString("event", "cached");
+                        if (cached.Source is { } source)
+                        {
+                            json.WriteString("source", source);
+                            json.WriteNumber("bytes", cached.BytesFetched);
+                        }
                         break;
                     case VertexLog log:
                         json.WriteString("event", "log");

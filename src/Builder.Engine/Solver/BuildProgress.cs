@@ -9,8 +9,11 @@ public abstract record BuildEvent(int Vertex, DateTimeOffset Time);
 /// <summary>A vertex started; <see cref="Name"/> is what BuildKit shows: <c>[stage 2/5] RUN make</c>.</summary>
 public sealed record VertexStarted(int Vertex, DateTimeOffset Time, string Name) : BuildEvent(Vertex, Time);
 
-/// <summary>A vertex's result came from the cache; it will not run.</summary>
-public sealed record VertexCached(int Vertex, DateTimeOffset Time) : BuildEvent(Vertex, Time);
+/// <summary>
+/// A vertex's result came from the cache; it will not run. <see cref="Source"/> is null for the local cache, else the
+/// kind of imported cache (<c>registry</c> or <c>local</c>), which <see cref="BytesFetched"/> were downloaded from.
+/// </summary>
+public sealed record VertexCached(int Vertex, DateTimeOffset Time, string? Source = null, long BytesFetched = 0) : BuildEvent(Vertex, Time);
 
 /// <summary>A line a vertex printed (RUN output) or said (progress of a pull).</summary>
 public sealed record VertexLog(int Vertex, DateTimeOffset Time, string Line, bool IsError) : BuildEvent(Vertex, Time);

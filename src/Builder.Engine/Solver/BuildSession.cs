@@ -1,3 +1,4 @@
+using Builder.Cache;
 using Builder.Dockerfile.Shell;
 using Builder.Engine.Context;
 using Builder.Oci;
@@ -31,6 +32,12 @@ internal sealed class BuildSession
     public required RegistryClient Registries { get; init; }
 
     public required BuildCache Cache { get; init; }
+
+    /// <summary>The --cache-from caches a local miss is looked up in; null when there are none.</summary>
+    public CacheImporter? Importer { get; init; }
+
+    /// <summary>The steps found in an imported cache, as they completed.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<BuildCacheHit> CacheHits { get; } = new();
 
     public required CacheMountStore CacheMounts { get; init; }
 
@@ -109,7 +116,8 @@ internal sealed class BuildSession
 }
 
 /// <summary>
-/// A built stage: its image config, its layers (base first), the cache key of its last step, and its variables (a stage
-/// based on it starts from them).
+/// A built stage: its image config, its layers (base first), the cache key of its last step, its variables (a stage
+/// based on it starts from them), and the layer steps its layers come from (a parent stage's first), for --cache-to.
 /// </summary>
-internal sealed record StageResult(ImageConfig Config, IReadOnlyList<ILayer> Layers, Digest CacheKey, Semantics.StageVariables Variables);
+internal sealed record StageResult(ImageConfig Config, IReadOnlyList<ILayer> Layers, Digest CacheKey, Semantics.StageVariables Variables,
+    IReadOnlyList<CacheStep> Steps);

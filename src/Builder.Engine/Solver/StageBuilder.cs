@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Builder.Cache;
 using Builder.Dockerfile.Binding;
 using Builder.Dockerfile.Graph;
 using Builder.Dockerfile.Shell;
@@ -23,6 +24,7 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
 
     private readonly List<ILayer> _layers = [];
     private readonly List<HistoryEntry> _history = [];
+    private readonly List<CacheStep> _steps = [];
     private ImageConfig _image = null!;
     private ConfigState _state = null!;
     private Digest _key;
@@ -55,7 +57,7 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
             }
         }
         var image = _image with { Author = _state.Author, Config = _state.Config, History = [.. _history] };
-        return new StageResult(image, [.. _layers], _key, _state.Variables);
+        return new StageResult(image, [.. _layers], _key, _state.Variables, [.. _steps]);
     }
 
     /// <summary>The base: its config, layers, history and cache key; the stage's variables start from it.</summary>
@@ -79,6 +81,7 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
                 var parent = await session.Stages[index].ConfigureAwait(false);
                 _image = parent.Config;
                 _layers.AddRange(parent.Layers);
+                _steps.AddRange(parent.Steps);
                 _key = parent.CacheKey;
                 // A stage based on a stage starts from its variables: the parent's ARG values stay in scope.
                 variables = parent.Variables.Derive();
@@ -149,6 +152,7 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
         var output = await StepRunner.RunAsync(session, display, context => step(context, cancellationToken), cancellationToken).ConfigureAwait(false);
         // The step's layer (none when it changed nothing) and history, under its cache key.
         _key = output.StageKey;
+        _steps.Add(new CacheStep(output.CacheKey, output.Record.Layer, output.Record.DiffId, output.CreatedBy));
         if (output.Record.Layer is { } layer && output.Record.DiffId is { } diffId)
         {
             _layers.Add(new StoredLayer(session.Store, layer, diffId));

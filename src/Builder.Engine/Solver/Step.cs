@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Builder.Cache;
 using Builder.Dockerfile.Graph;
 using Builder.Engine.Semantics;
 using Builder.Oci;
@@ -22,13 +23,36 @@ internal sealed record StepInput(ContainerConfig Config, IReadOnlyList<ILayer> L
 /// </summary>
 internal sealed record StepOutput(Digest CacheKey, CacheRecord Record, bool Cached, Digest StageKey, string CreatedBy);
 
-/// <summary>One running step: its progress vertex and its cache lookups (none under --no-cache).</summary>
+/// <summary>
+/// One running step: its progress vertex and its cache lookups (none under --no-cache): the local cache first, then
+/// the imported caches (--cache-from), whose hit is remembered for the step's progress and the build's result.
+/// </summary>
 internal sealed class StepContext(BuildSession session, int vertex)
 {
+    private CacheHit? _imported;
+
     public int Vertex => vertex;
 
-    public async Task<CacheRecord?> LookupAsync(Digest key, CancellationToken cancellationToken) =>
-        session.Request.NoCache ? null : await session.Cache.GetAsync(key, cancellationToken).ConfigureAwait(false);
+    public async Task<CacheRecord?> LookupAsync(Digest key, CancellationToken cancellationToken)
+    {
+        if (session.Request.NoCache)
+        {
+            return null;
+        }
+        if (await session.Cache.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } local)
+        {
+            return local;
+        }
+        if (session.Importer is not { } importer || await importer.FindAsync(key, cancellationToken).ConfigureAwait(false) is not { } hit)
+        {
+            return null;
+        }
+        _imported = hit;
+        return new CacheRecord(hit.Layer, hit.DiffId);
+    }
+
+    /// <summary>The imported hit for <paramref name="key"/>, when the step's cached output came from an imported cache.</summary>
+    public CacheHit? Imported(Digest key) => _imported is { } hit && hit.Key == key ? hit : null;
 }
 
 /// <summary>Every layer step is run the same way: its progress reported, its new layer stored in the cache.</summary>
@@ -40,9 +64,10 @@ internal static class StepRunner
         var clock = Stopwatch.StartNew();
         session.Progress.Report(new VertexStarted(vertex, DateTimeOffset.UtcNow, display));
         StepOutput output;
+        var context = new StepContext(session, vertex);
         try
         {
-            output = await step(new StepContext(session, vertex)).ConfigureAwait(false);
+            output = await step(context).ConfigureAwait(false);
         }
         catch (StepFailedException e)
         {
@@ -57,7 +82,14 @@ internal static class StepRunner
             session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, e is BuildException b ? b.Reason : e.Message));
             throw;
         }
-        if (output.Cached)
+        if (output.Cached && context.Imported(output.CacheKey) is { } imported)
+        {
+            session.Progress.Report(new VertexCached(vertex, DateTimeOffset.UtcNow, imported.Source, imported.BytesFetched));
+            session.CacheHits.Enqueue(new BuildCacheHit(display, output.CacheKey, imported.Source));
+            // Recorded locally too: the next build on this machine needs no request.
+            await session.Cache.PutAsync(output.CacheKey, output.Record, cancellationToken).ConfigureAwait(false);
+        }
+        else if (output.Cached)
         {
             session.Progress.Report(new VertexCached(vertex, DateTimeOffset.UtcNow));
         }
