@@ -88,6 +88,11 @@ internal sealed class CacheMountExchange(BuildRequest request, RegistryClient re
                 }
             }
         }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The store's side (a lock, the directory): the build has succeeded, and a cache never fails it.
+            Warn($"cache mounts not exported: {CacheImporter.Reason(e)}");
+        }
         finally
         {
             backends.ForEach(b => b.Backend.Dispose());
