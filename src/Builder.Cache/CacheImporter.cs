@@ -164,9 +164,10 @@ public sealed class CacheImporter(IReadOnlyList<ImportCache> caches, OciLayoutSt
     /// </summary>
     private async Task<long> FetchAsync(ICacheBackend backend, Descriptor layer, CancellationToken cancellationToken)
     {
+        // Held first, so a concurrent prune cannot take the blob between this check and the build's use of it.
+        store.Lease?.Hold(layer.Digest);
         if (await store.ExistsAsync(layer.Digest, cancellationToken).ConfigureAwait(false))
         {
-            store.Lease?.Hold(layer.Digest);
             return 0;
         }
         await using var writer = await store.OpenWriterAsync(layer.Digest.Algorithm, cancellationToken).ConfigureAwait(false);
