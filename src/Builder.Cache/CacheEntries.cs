@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Builder.Oci;
+using Builder.Oci.Images;
 
 namespace Builder.Cache;
 
@@ -43,6 +45,24 @@ public static class CacheEntries
     public static ReadOnlyMemory<byte> EmptyJson { get; } = "{}"u8.ToArray();
 
     public static Descriptor EmptyDescriptor { get; } = Descriptor.Of(MediaTypes.OciEmpty, EmptyJson.Span);
+
+    /// <summary>
+    /// An entry's manifest bytes: an OCI 1.1 artifact of <paramref name="artifactType"/> whose config is the empty
+    /// descriptor and whose one layer is <paramref name="layer"/>, stamped with the time of export (what prune's
+    /// --keep-duration compares; not SOURCE_DATE_EPOCH, which dates images, not cache writes).
+    /// </summary>
+    public static ReadOnlyMemory<byte> Manifest(string artifactType, Descriptor layer, IReadOnlyDictionary<string, string> annotations) =>
+        OciJson.Serialize(new ImageManifest
+        {
+            MediaType = MediaTypes.OciManifest,
+            ArtifactType = artifactType,
+            Config = EmptyDescriptor,
+            Layers = [layer],
+            Annotations = new Dictionary<string, string>(annotations)
+            {
+                [CreatedAnnotation] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
+            },
+        }, OciJson.Manifest);
 
     public static string StepTag(string prefix, Digest key) => $"{prefix}-{key.Hex}";
 

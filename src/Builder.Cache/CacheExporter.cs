@@ -72,18 +72,9 @@ public sealed class CacheExporter(OciLayoutStore store, Action<string> warn)
 
     /// <summary>The entry manifest: an OCI 1.1 artifact whose config is the empty descriptor and whose one layer is the step's.</summary>
     internal static ReadOnlyMemory<byte> Entry(CacheStep step, Descriptor layer) =>
-        OciJson.Serialize(new ImageManifest
+        CacheEntries.Manifest(CacheEntries.StepArtifactType, layer, new Dictionary<string, string>
         {
-            MediaType = MediaTypes.OciManifest,
-            ArtifactType = CacheEntries.StepArtifactType,
-            Config = CacheEntries.EmptyDescriptor,
-            Layers = [layer],
-            Annotations = new Dictionary<string, string>
-            {
-                [CacheEntries.KeyAnnotation] = step.Key.ToString(),
-                [CacheEntries.CreatedByAnnotation] = step.CreatedBy,
-                // The time of export, not SOURCE_DATE_EPOCH: it is what prune's --keep-duration compares.
-                [CacheEntries.CreatedAnnotation] = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-            },
-        }, OciJson.Manifest);
+            [CacheEntries.KeyAnnotation] = step.Key.ToString(),
+            [CacheEntries.CreatedByAnnotation] = step.CreatedBy,
+        });
 }

@@ -137,19 +137,7 @@ public static class CacheMountArchive
 
     /// <summary>The entry manifest: an OCI 1.1 artifact whose config is the empty descriptor and whose one layer is the archive.</summary>
     internal static ReadOnlyMemory<byte> Entry(string mountId, Descriptor blob) =>
-        OciJson.Serialize(new ImageManifest
-        {
-            MediaType = MediaTypes.OciManifest,
-            ArtifactType = CacheEntries.MountArtifactType,
-            Config = CacheEntries.EmptyDescriptor,
-            Layers = [blob],
-            Annotations = new Dictionary<string, string>
-            {
-                [CacheEntries.MountIdAnnotation] = mountId,
-                // The time of export: what prune's --keep-duration compares.
-                [CacheEntries.CreatedAnnotation] = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture),
-            },
-        }, OciJson.Manifest);
+        CacheEntries.Manifest(CacheEntries.MountArtifactType, blob, new Dictionary<string, string> { [CacheEntries.MountIdAnnotation] = mountId });
 
     /// <summary>The entry's one layer, after checking the manifest is exactly what <see cref="ExportAsync"/> writes.</summary>
     internal static Descriptor ValidateEntry(RegistryManifest entry, string mountId, long maxBlobSize)
