@@ -122,6 +122,28 @@ public sealed class StepSequencingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_base_image_is_keyed_by_its_config_so_the_same_image_compressed_otherwise_hits_the_cache()
+    {
+        // A registry's copy of an image is its local copy compressed: another manifest digest, the same config (image
+        // ID). Steps on either must have the same keys, or a runner that pulled the base misses every cached step.
+        var store = await _engine.OpenStoreAsync();
+        var rootfs = Directory.CreateDirectory(Path.Combine(_engine.Context, "..", "rootfs")).FullName;
+        File.WriteAllText(Path.Combine(rootfs, "hello"), "hi");
+        var plain = await Oci.Archives.ImageImport.ImportRootfsAsync(store, rootfs, Oci.Platform.Host, DateTimeOffset.UnixEpoch,
+            new Oci.Layers.LayerWriterOptions { Compression = Oci.Layers.LayerCompression.None }, CancellationToken.None);
+        var compressed = await new Oci.Images.ImageCompression(store).CompressAsync(plain.Descriptor, CancellationToken.None);
+        Assert.NotEqual(plain.Descriptor.Digest, compressed.Digest);
+        await store.SetAsync(Oci.References.ImageReference.Parse("example.test/base:plain"), plain.Descriptor, CancellationToken.None);
+        await store.SetAsync(Oci.References.ImageReference.Parse("example.test/base:gzip"), compressed, CancellationToken.None);
+
+        await _engine.BuildAsync("FROM example.test/base:plain\nCOPY a.txt /a.txt\n");
+        var (_, events) = await _engine.BuildAsync("FROM example.test/base:gzip\nCOPY a.txt /a.txt\n");
+
+        var copy = Assert.Single(events.OfType<VertexStarted>(), e => e.Name.Contains("COPY", StringComparison.Ordinal));
+        Assert.Contains(events.OfType<VertexCached>(), e => e.Vertex == copy.Vertex);
+    }
+
+    [Fact]
     public async Task A_stage_based_on_a_stage_starts_from_its_variables_layers_and_history()
     {
         const string dockerfile = "FROM scratch AS base\nARG V=parent\nCOPY a.txt /a.txt\nFROM base\nWORKDIR /$V\n";

@@ -28,13 +28,16 @@ internal sealed class TestEngine : IDisposable
 
     private RecordedProgress _progress = new();
 
+    /// <summary>The store the builds write to (open it to put base images in).</summary>
+    public Task<OciLayoutStore> OpenStoreAsync() => OciLayoutStore.OpenAsync(Path.Combine(_directory, "store"), CancellationToken.None);
+
     public void WriteFile(string name, string content) => File.WriteAllText(Path.Combine(Context, name), content);
 
     /// <summary>Builds <paramref name="dockerfile"/>; the image config it made and the progress events, in the order reported.</summary>
     public async Task<(ImageConfig Image, IReadOnlyList<BuildEvent> Events)> BuildAsync(string dockerfile, string? target = null, IReadOnlyDictionary<string, string>? buildArgs = null)
     {
         WriteFile("Dockerfile", dockerfile);
-        var store = await OciLayoutStore.OpenAsync(Path.Combine(_directory, "store"), CancellationToken.None);
+        var store = await OpenStoreAsync();
         using var registries = new RegistryClient(new RegistryOptions(), new NoCredentials());
         var builder = new ImageBuilder(store, new NoSnapshots(), new LayerCache(Path.Combine(_directory, "layers")), new NoExecutor(), registries);
         var request = new BuildRequest { ContextDirectory = Context, Target = target, BuildArgs = buildArgs ?? new Dictionary<string, string>(), RunChecks = false };

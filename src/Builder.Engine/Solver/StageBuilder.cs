@@ -90,7 +90,11 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
                 var image = await session.ResolveImageAsync(reference, node.Platform, vertex, cancellationToken).ConfigureAwait(false);
                 _image = image.Config.Value;
                 _layers.AddRange(image.Layers);
-                _key = CacheKey.Of(default, "FROM", image.Descriptor.Digest.ToString());
+                // Keyed by the config digest (the image ID, which names the uncompressed layers' diffIDs), not the
+                // manifest digest: the registry's copy of an image is its local copy compressed, and steps on either must
+                // have the same keys. (BuildKit's image source keys by the chain ID of the diffIDs for the same reason;
+                // the config digest names those and the config the steps read.)
+                _key = CacheKey.Of(default, "FROM", image.Id.ToString());
                 break;
         }
         config ??= _image.Config ?? new ContainerConfig();
