@@ -195,6 +195,28 @@ public sealed class RemoteCacheTests(Xunit.Abstractions.ITestOutputHelper log)
         text.Split('\n').Count(line => fragments.All(f => line.Contains(f, StringComparison.Ordinal)));
 
     /// <summary>A registry holding the busybox base, a temp directory, and runners with their own empty stores.</summary>
+    [Fact]
+    public async Task Cache_ls_lists_the_exported_entries_and_prune_keep_duration_0s_deletes_them_through_the_registry()
+    {
+        await using var setup = await Setup.StartAsync();
+        var context = await setup.ContextAsync("context", MultiStage(setup.Base));
+        var cache = $"{setup.Registry.Host}/cache/app:ci";
+        var runner = setup.Runner("a");
+        (await runner.BuildAsync(context, "--cache-to", $"type=registry,ref={cache},mode=max")).EnsureSuccess("runner A");
+
+        var listed = (await runner.RunAsync("cache", "ls", cache)).EnsureSuccess("cache ls").Out;
+        Assert.Equal(6, CountLines(listed, "step "));
+        Assert.Contains("RUN /bin/sh -c head", listed);
+        var kept = (await runner.RunAsync("cache", "prune", cache, "--keep-duration", "168h")).EnsureSuccess("cache prune 168h").Out;
+        Assert.StartsWith("Deleted 0 cache entries", kept);
+
+        var pruned = (await runner.RunAsync("cache", "prune", cache, "--keep-duration", "0s")).EnsureSuccess("cache prune 0s").Out;
+
+        Assert.StartsWith("Deleted 6 cache entries", pruned);
+        Assert.DoesNotContain(await setup.TagsAsync("cache/app"), t => t.StartsWith("ci-", StringComparison.Ordinal));
+        Assert.Equal(0, CountLines((await runner.RunAsync("cache", "ls", cache)).EnsureSuccess("cache ls after prune").Out, "step "));
+    }
+
     private sealed class Setup : IAsyncDisposable
     {
         private Setup(TempDirectory temp, RegistryProcess registry)
@@ -236,7 +258,8 @@ public sealed class RemoteCacheTests(Xunit.Abstractions.ITestOutputHelper log)
         {
             using var http = new HttpClient();
             var list = JsonNode.Parse(await http.GetStringAsync($"http://{Registry.Host}/v2/{repository}/tags/list"))!;
-            return [.. list["tags"]!.AsArray().Select(t => (string)t!)];
+            // A repository whose tags were all deleted lists "tags": null.
+            return [.. list["tags"]?.AsArray().Select(t => (string)t!) ?? []];
         }
 
         /// <summary>The layer digests of the base image as the registry serves it.</summary>
