@@ -118,6 +118,11 @@ public sealed class MSBuildTests
         // BuilderOutput is the engine's to write, as `builder build -o` (commas escaped for MSBuild's -p).
         var layout = temp.Combine("layout");
         var second = await DotnetAsync(project, environment, "build", "-t:BuildImage", $"-p:BuilderOutput=type=oci%2Cdest={layout}%2Ctar=false");
+        // BuilderCacheTo/BuilderCacheFrom: exported to a directory, the local records forgotten, imported again.
+        var cache = temp.Combine("cache");
+        var exported = await DotnetAsync(project, environment, "build", "-t:BuildImage", $"-p:BuilderCacheTo=type=local%2Cdest={cache}");
+        (await builder.RunAsync("cache", "prune")).EnsureSuccess("cache prune");
+        var imported = await DotnetAsync(project, environment, "build", "-t:BuildImage", $"-p:BuilderCacheFrom=type=local%2Csrc={cache}");
         await File.WriteAllTextAsync(Path.Combine(project, "Dockerfile"), "FROM busybox:1\nMAINTAINER me\n");
         var failing = await DotnetAsync(project, environment, "build");
         // BuildImage alone lints first too (BuilderLint): the error stops it before anything is built.
@@ -133,6 +138,10 @@ public sealed class MSBuildTests
         Assert.Contains("application/vnd.oci.image.manifest.v1+json", await File.ReadAllTextAsync(Path.Combine(layout, "index.json")));
         Assert.True(File.Exists(Path.Combine(layout, "oci-layout")));
         Assert.Contains("Dockerfile(2,1): warning DL3003: Use WORKDIR to switch to a directory", second.Out);
+        exported.EnsureSuccess("build exporting the cache");
+        Assert.True(File.Exists(Path.Combine(cache, "index.json")));
+        imported.EnsureSuccess("build importing the cache");
+        Assert.Contains("CACHED (local)", imported.Out);
         Assert.NotEqual(0, failingImage.ExitCode);
         Assert.Contains("Dockerfile(2,1): error DL4000: MAINTAINER is deprecated", failingImage.Out);
         Assert.NotEqual(0, failingRun.ExitCode);
