@@ -139,6 +139,73 @@ public sealed class BuildTests
     }
 
     [Fact]
+    public async Task A_COPY_rebuilt_from_its_previous_layer_gives_a_full_builds_image_and_the_next_RUN_sees_exactly_the_new_files()
+    {
+        const string dockerfile = "FROM busybox AS copied\nCOPY tree /ctx\nFROM copied AS listed\nRUN cd /ctx && find . | sort > /list && cat $(find . -type f | sort) > /all\n";
+        var epoch = new Dictionary<string, string> { ["SOURCE_DATE_EPOCH"] = "0" };
+        void Version1(string tree)
+        {
+            Directory.CreateDirectory(Path.Combine(tree, "sub"));
+            File.WriteAllText(Path.Combine(tree, "a"), "a1\n");
+            File.WriteAllText(Path.Combine(tree, "b"), new string('b', 100_000) + "\n");
+            File.WriteAllText(Path.Combine(tree, "sub", "c"), "c\n");
+            File.WriteAllText(Path.Combine(tree, "gone"), "gone\n");
+            File.WriteAllText(Path.Combine(tree, "same"), "same\n");
+        }
+        void Version2(string tree)
+        {
+            File.WriteAllText(Path.Combine(tree, "a"), "a2, longer\n");
+            File.Move(Path.Combine(tree, "sub", "c"), Path.Combine(tree, "sub", "renamed"));
+            File.Delete(Path.Combine(tree, "gone"));
+            File.WriteAllText(Path.Combine(tree, "added"), "added\n");
+            File.SetUnixFileMode(Path.Combine(tree, "b"), (UnixFileMode)0b111_101_101);
+        }
+        async Task<string> BuildAsync(BuilderCommand builder, string context, string target)
+        {
+            var metadata = Path.Combine(context, "..", "metadata.json");
+            (await builder.RunAsync(["build", "--target", target, "-t", target, "--metadata-file", metadata, context], epoch, CancellationToken.None))
+                .EnsureSuccess("builder build " + target);
+            return (string)JsonNode.Parse(await File.ReadAllTextAsync(metadata))!["containerimage.digest"]!;
+        }
+
+        using var full = new TempDirectory();
+        var (fresh, freshContext) = await BusyboxContextAsync(full, dockerfile, epoch);
+        Version1(Path.Combine(freshContext, "tree"));
+        Version2(Path.Combine(freshContext, "tree"));
+        var expected = await BuildAsync(fresh, freshContext, "copied");
+
+        using var temp = new TempDirectory();
+        var (builder, context) = await BusyboxContextAsync(temp, dockerfile, epoch);
+        var tree = Path.Combine(context, "tree");
+        Version1(tree);
+        await BuildAsync(builder, context, "copied");
+        Version2(tree);
+        var incremental = await BuildAsync(builder, context, "copied");
+        await BuildAsync(builder, context, "listed");
+        var list = await builder.RunAsync("run", "listed", "cat", "/list");
+        var all = await builder.RunAsync("run", "listed", "cat", "/all");
+        // Only "same" is unchanged (b's mode changed, sub/c was renamed): the new extracted copy links it alone.
+        var linked = await LinkedFilesAsync(temp.Combine("store", "sandbox", "layers"));
+
+        Assert.Equal(expected, incremental);
+        Assert.Equal(".\n./a\n./added\n./b\n./same\n./sub\n./sub/renamed\n", list.EnsureSuccess("run").Out);
+        Assert.Equal("a2, longer\nadded\n" + new string('b', 100_000) + "\nsame\nc\n", all.EnsureSuccess("run").Out);
+        Assert.Equal(2, linked); // "same", in the previous extracted layer and the new one: one inode
+
+        // With the previous layer's image gone and the store pruned, the rebuild writes the layer in full.
+        (await builder.RunAsync("rmi", "copied")).EnsureSuccess("rmi copied");
+        (await builder.RunAsync("rmi", "listed")).EnsureSuccess("rmi listed");
+        (await builder.RunAsync("prune")).EnsureSuccess("prune");
+        Assert.Equal(expected, await BuildAsync(builder, context, "copied"));
+    }
+
+    private static async Task<int> LinkedFilesAsync(string directory)
+    {
+        var find = await ExternalTool.RunAsync("find", [directory, "-type", "f", "-links", "+1"]);
+        return find.EnsureSuccess("find").Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+    }
+
+    [Fact]
     public async Task Secrets_and_cache_mounts_leave_nothing_in_the_image_and_the_cache_persists_to_the_next_build()
     {
         using var temp = new TempDirectory();

@@ -88,6 +88,10 @@ public sealed class BuildContext
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
+    /// <summary>The sha256 (hex) of a context file's content, from the stat cache while the file is unchanged; null for no regular file.</summary>
+    public string? ContentDigest(string fullPath) =>
+        fullPath.StartsWith(Root + "/", StringComparison.Ordinal) && LibC.LStat(fullPath) is { IsRegular: true } status ? FileDigest(fullPath, status) : null;
+
     public void SaveStatCache()
     {
         lock (_gate)

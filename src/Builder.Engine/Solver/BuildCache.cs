@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Builder.Oci;
 using Builder.Oci.Content;
+using Builder.Oci.Layers;
 
 namespace Builder.Engine.Solver;
 
@@ -53,6 +54,23 @@ public sealed class BuildCache(string directory, IContentProvider content)
         Lease?.Hold(LeaseKind.CacheRecord, key.Hex);
         await AtomicFile.WriteAsync(PathOf(key), JsonSerializer.SerializeToUtf8Bytes(record, CacheJsonContext.Default.CacheRecord), cancellationToken)
             .ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The index of the layer a COPY last wrote (<see cref="TarIndex"/>), by the step's identity across content changes;
+    /// null when there is none or it is damaged. A sidecar of the records: pruned with them, never trusted (see <see cref="LayerReuse"/>).
+    /// </summary>
+    public async Task<TarIndex?> GetIndexAsync(Digest identity, CancellationToken cancellationToken)
+    {
+        Lease?.Hold(LeaseKind.CacheRecord, identity.Hex);
+        var path = IndexPathOf(identity);
+        return File.Exists(path) ? TarIndex.TryParse(await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false)) : null;
+    }
+
+    public async Task PutIndexAsync(Digest identity, TarIndex index, CancellationToken cancellationToken)
+    {
+        Lease?.Hold(LeaseKind.CacheRecord, identity.Hex);
+        await AtomicFile.WriteAsync(IndexPathOf(identity), index.ToJson(), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The layers the cache refers to, so pruning can keep them alive.</summary>
@@ -106,6 +124,8 @@ public sealed class BuildCache(string directory, IContentProvider content)
     }
 
     private string PathOf(Digest key) => Path.Combine(Directory, key.Hex + ".json");
+
+    private string IndexPathOf(Digest identity) => Path.Combine(Directory, identity.Hex + ".tarindex");
 }
 
 /// <summary>Cache keys: a digest over a step's definition and the keys and content digests of what it reads.</summary>

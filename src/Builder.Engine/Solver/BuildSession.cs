@@ -106,7 +106,39 @@ internal sealed class BuildSession
     public async Task<LayerDescriptor> WriteLayerAsync(IReadOnlyList<LayerChange> changes, Digest? key, CancellationToken cancellationToken)
     {
         var expected = key is { } k ? (await Cache.GetAsync(k, cancellationToken).ConfigureAwait(false))?.DiffId : null;
-        return await Layers.WriteAsync(Store, changes, LayerOptions, expected, cancellationToken).ConfigureAwait(false);
+        return await Layers.WriteAsync(Store, changes, LayerOptions, expected, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// As <see cref="WriteLayerAsync"/>, for a COPY from the build context: the files unchanged since the layer this
+    /// step (<paramref name="identity"/>, the same whatever the content) last wrote are taken from that layer and its
+    /// extracted copy (<see cref="LayerReuse"/>); the new layer's index is kept for the next time. Should the previous
+    /// layer not hold what its index says, the layer is written in full.
+    /// </summary>
+    public async Task<LayerDescriptor> WriteContextLayerAsync(IReadOnlyList<LayerChange> changes, Digest key, Digest identity, CancellationToken cancellationToken)
+    {
+        var expected = (await Cache.GetAsync(key, cancellationToken).ConfigureAwait(false))?.DiffId;
+        var previous = await Cache.GetIndexAsync(identity, cancellationToken).ConfigureAwait(false);
+        async Task<LayerDescriptor> WriteAsync(LayerReuse reuse)
+        {
+            var layer = await Layers.WriteAsync(Store, changes, LayerOptions, expected, reuse, cancellationToken).ConfigureAwait(false);
+            // Only a plain tar's bytes can be taken again (its digest is its diffID); built layers are plain.
+            if (layer.Compressed.MediaType == MediaTypes.OciLayer)
+            {
+                await Cache.PutIndexAsync(identity, reuse.Index(layer), cancellationToken).ConfigureAwait(false);
+            }
+            return layer;
+        }
+        try
+        {
+            using var reuse = await LayerReuse.OpenAsync(Store, previous, Context.ContentDigest, cancellationToken).ConfigureAwait(false);
+            return await WriteAsync(reuse).ConfigureAwait(false);
+        }
+        catch (LayerReuseException)
+        {
+            using var fresh = LayerReuse.RecordOnly(Context.ContentDigest);
+            return await WriteAsync(fresh).ConfigureAwait(false);
+        }
     }
 
     private sealed class TransferProgress(Action<TransferEvent> report) : IProgress<TransferEvent>

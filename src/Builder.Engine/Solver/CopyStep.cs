@@ -60,8 +60,9 @@ internal sealed class CopyStep(BuildSession session, StepInput input, Instructio
 
         // --link: the files are copied onto an empty directory, so the layer depends on its sources alone and is cached
         // apart from the steps before it; the stage's own key still chains it after them.
-        Digest StepKey(CopyRequest r, string contentKey) =>
-            CacheKey.Of(flags.Link ? default : input.Key, instruction.Name, string.Join('\0', r.Sources), absolute, $"{r.Chown}", $"{r.Chmod}",
+        Digest StepKey(CopyRequest r, string contentKey) => Key(flags.Link ? default : input.Key, r, contentKey);
+        Digest Key(Digest parent, CopyRequest r, string contentKey) =>
+            CacheKey.Of(parent, instruction.Name, string.Join('\0', r.Sources), absolute, $"{r.Chown}", $"{r.Chmod}",
                 string.Join('\0', flags.Excludes), r.ExtractArchives.ToString(), flags.Link ? "link" : "", flags.Parents ? "parents" : "", contentKey);
         StepOutput Output(Digest key, CacheRecord record, bool cached) =>
             new(key, record, cached, flags.Link ? CacheKey.Of(input.Key, "link", key.ToString()) : key, createdBy);
@@ -115,7 +116,12 @@ internal sealed class CopyStep(BuildSession session, StepInput input, Instructio
         {
             return hit;
         }
-        var layer = await session.WriteLayerAsync(plan.Changes, key, cancellationToken).ConfigureAwait(false);
+        // The layer this COPY of this context wrote last, whatever the files' content or the steps before: unchanged files'
+        // bytes do not depend on either, and whatever is taken from it is checked against this build's entries anyway.
+        var layer = fromContext
+            ? await session.WriteContextLayerAsync(plan.Changes, key, CacheKey.Of(Key(default, fetched.Request, ""), "previous layer", session.Context.Root),
+                cancellationToken).ConfigureAwait(false)
+            : await session.WriteLayerAsync(plan.Changes, key, cancellationToken).ConfigureAwait(false);
         return Output(key, new CacheRecord(layer.Compressed, layer.DiffId), cached: false);
     }
 }

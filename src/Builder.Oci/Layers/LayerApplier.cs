@@ -211,6 +211,10 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
         switch (header.Type)
         {
             case TarFormat.TypeRegular or TarFormat.TypeRegularOld or TarFormat.TypeContiguous:
+                if (options.SameFile?.Invoke(header, relative) is { } same && TryLink(same, full))
+                {
+                    break; // same inode, same metadata: the data is skipped
+                }
                 await WriteFileAsync(full, reader, cancellationToken).ConfigureAwait(false);
                 SetMetadata(header, full, chmod: true);
                 break;
@@ -271,6 +275,20 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
         if (relative.Length > 0)
         {
             _unpacked.Add(relative);
+        }
+    }
+
+    // A failed link (the inode's link limit, say) only means the data is written after all.
+    private static bool TryLink(string existing, string full)
+    {
+        try
+        {
+            LibC.HardLink(existing, full);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 

@@ -26,6 +26,13 @@ public sealed record LayerApplyOptions
     /// directory, one layer per directory.
     /// </summary>
     public string? OverlayOpaqueXattr { get; init; }
+
+    /// <summary>
+    /// For a regular file entry (its header, its path below the target): an existing file with the same content and
+    /// metadata to hard-link instead of writing the data (an unchanged file of the previous extraction of a layer), or
+    /// null to write it. Only for targets nothing writes into afterwards: the inode is shared.
+    /// </summary>
+    public Func<TarEntryHeader, string, string?>? SameFile { get; init; }
 }
 
 /// <summary>What applying a layer did.</summary>

@@ -90,6 +90,9 @@ internal sealed class LayerOutput : IAsyncDisposable
         _ => MediaTypes.OciLayer,
     };
 
+    /// <summary>Tar bytes written so far: where the next one goes.</summary>
+    public long Position => _uncompressedSize + _filled;
+
     /// <summary>Free space in the current chunk (never empty); fill some of it, then call <see cref="AdvanceAsync"/>.</summary>
     public Memory<byte> GetMemory() => _chunk.AsMemory(_filled);
 

@@ -25,11 +25,16 @@ public static class LayerWriter
     }
 
     /// <summary>Writes a change set as one layer blob into <paramref name="store"/>, committed under the digest computed while writing.</summary>
+    public static Task<LayerDescriptor> WriteToStoreAsync(Content.IContentIngester store, IEnumerable<LayerChange> changes, LayerWriterOptions? options,
+        CancellationToken cancellationToken) =>
+        WriteToStoreAsync(store, changes, options, null, cancellationToken);
+
+    /// <summary>As <see cref="WriteToStoreAsync(Content.IContentIngester, IEnumerable{LayerChange}, LayerWriterOptions?, CancellationToken)"/>, with <paramref name="reuse"/> (see <see cref="LayerReuse"/>).</summary>
     public static async Task<LayerDescriptor> WriteToStoreAsync(Content.IContentIngester store, IEnumerable<LayerChange> changes, LayerWriterOptions? options,
-        CancellationToken cancellationToken)
+        LayerReuse? reuse, CancellationToken cancellationToken)
     {
         await using var writer = await Content.ContentStoreExtensions.OpenWriterAsync(store, cancellationToken).ConfigureAwait(false);
-        var layer = await WriteAsync(changes, writer.Stream, options, cancellationToken).ConfigureAwait(false);
+        var layer = await WriteAsync(changes, writer.Stream, options, reuse, cancellationToken).ConfigureAwait(false);
         await writer.CommitAsync(layer.Compressed.MediaType, layer.Compressed.Digest, layer.Compressed.Size, cancellationToken).ConfigureAwait(false);
         return layer;
     }
@@ -39,8 +44,17 @@ public static class LayerWriter
     /// siblings), so the order given does not matter; a hardlink must name an entry that sorts before it or one
     /// outside the change set (a lower layer's file).
     /// </summary>
+    public static Task<LayerDescriptor> WriteAsync(IEnumerable<LayerChange> changes, Stream destination, LayerWriterOptions? options,
+        CancellationToken cancellationToken) =>
+        WriteAsync(changes, destination, options, null, cancellationToken);
+
+    /// <summary>
+    /// Writes a change set as one layer, taking unchanged files' bytes from the previous layer of the same step and
+    /// recording the new tar's index (<paramref name="reuse"/>; see <see cref="LayerReuse"/>). The bytes are the ones
+    /// the write without it gives.
+    /// </summary>
     public static async Task<LayerDescriptor> WriteAsync(IEnumerable<LayerChange> changes, Stream destination, LayerWriterOptions? options,
-        CancellationToken cancellationToken)
+        LayerReuse? reuse, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(changes);
         ArgumentNullException.ThrowIfNull(destination);
@@ -49,7 +63,7 @@ public static class LayerWriter
         var output = new LayerOutput(destination, options.Compression, options.CompressionLevel, options.MaxDegreeOfParallelism);
         await using (output.ConfigureAwait(false))
         {
-            var tar = new LayerTarWriter(output, options.SourceDateEpoch);
+            var tar = new LayerTarWriter(output, options.SourceDateEpoch, reuse);
             foreach (var (name, change) in plan)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -206,7 +220,7 @@ public static class LayerWriter
 }
 
 /// <summary>Turns changes into tar headers and content in a <see cref="LayerOutput"/>.</summary>
-internal sealed class LayerTarWriter(LayerOutput output, DateTimeOffset? sourceDateEpoch)
+internal sealed class LayerTarWriter(LayerOutput output, DateTimeOffset? sourceDateEpoch, LayerReuse? reuse = null)
 {
     private readonly ArrayBufferWriter<byte> _header = new(4096);
     private readonly byte[] _probe = new byte[1];
@@ -244,7 +258,9 @@ internal sealed class LayerTarWriter(LayerOutput output, DateTimeOffset? sourceD
         {
             throw new ArgumentException($"{name}: link target contains a NUL character");
         }
-        await WriteHeaderAsync(new TarHeader(entry.Type == LayerEntryType.Directory ? name + "/" : name, type)
+        var offset = output.Position;
+        _header.ResetWrittenCount();
+        TarHeaderWriter.Write(new TarHeader(entry.Type == LayerEntryType.Directory ? name + "/" : name, type)
         {
             Mode = (uint)entry.Mode & 0xFFF,
             Uid = entry.UserId,
@@ -255,8 +271,19 @@ internal sealed class LayerTarWriter(LayerOutput output, DateTimeOffset? sourceD
             DeviceMajor = entry.DeviceMajor,
             DeviceMinor = entry.DeviceMinor,
             Xattrs = entry.ExtendedAttributes,
-        }, cancellationToken).ConfigureAwait(false);
-
+        }, _header);
+        // Only files with content are worth taking from the previous tar; the rest is its header alone.
+        var sha256 = entry.Type == LayerEntryType.RegularFile && entry.Size > 0 ? reuse?.ContentDigest(entry.Content) : null;
+        if (sha256 is not null)
+        {
+            reuse!.Record(name, offset, _header.WrittenCount, entry.Size, sha256);
+        }
+        if (sha256 is not null && await reuse!.TryCopyAsync(name, _header.WrittenMemory, entry.Size, sha256, output, cancellationToken).ConfigureAwait(false))
+        {
+            await output.WriteZerosAsync(TarFormat.Padding(entry.Size), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await output.WriteAsync(_header.WrittenMemory, cancellationToken).ConfigureAwait(false);
         if (entry.Type == LayerEntryType.RegularFile)
         {
             await WriteContentAsync(name, entry, cancellationToken).ConfigureAwait(false);

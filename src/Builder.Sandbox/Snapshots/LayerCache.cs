@@ -36,20 +36,27 @@ public sealed class LayerCache(string root)
     /// already, the same layer is expected again: only the tar is written, rather than thousands of files created and
     /// deleted again. Should the layer differ after all, it is extracted when a step needs it.
     /// </param>
+    /// <param name="reuse">
+    /// Unchanged files taken from the previous layer of the same step (<see cref="LayerReuse"/>): when that layer is
+    /// extracted here, the new copy hard-links them from it rather than writing them again.
+    /// </param>
     public async Task<LayerDescriptor> WriteAsync(IContentIngester store, IReadOnlyList<LayerChange> changes, LayerWriterOptions options,
-        Digest? expected, CancellationToken cancellationToken)
+        Digest? expected, LayerReuse? reuse, CancellationToken cancellationToken)
     {
         if (expected is { } diffId && Contains(diffId))
         {
-            return await LayerWriter.WriteToStoreAsync(store, changes, options, cancellationToken).ConfigureAwait(false);
+            return await LayerWriter.WriteToStoreAsync(store, changes, options, reuse, cancellationToken).ConfigureAwait(false);
         }
+        var previous = reuse?.PreviousLayer is { } previousLayer && Contains(previousLayer)
+            ? new PreviousExtraction(Path.Combine(Root, previousLayer.Hex), reuse)
+            : null;
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20));
         var directory = NewTemporaryDirectory();
         var extract = Task.Run(async () =>
         {
             try
             {
-                await ExtractAsync(pipe.Reader.AsStream(), directory, cancellationToken).ConfigureAwait(false);
+                await ExtractAsync(pipe.Reader.AsStream(), directory, previous, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -64,7 +71,7 @@ public sealed class LayerCache(string root)
             {
                 await using (var tee = new TeeWriteStream(writer.Stream, pipe.Writer.AsStream(leaveOpen: true)))
                 {
-                    layer = await LayerWriter.WriteAsync(changes, tee, options, cancellationToken).ConfigureAwait(false);
+                    layer = await LayerWriter.WriteAsync(changes, tee, options, reuse, cancellationToken).ConfigureAwait(false);
                 }
                 await pipe.Writer.CompleteAsync().ConfigureAwait(false);
                 await extract.ConfigureAwait(false);
@@ -108,7 +115,7 @@ public sealed class LayerCache(string root)
             try
             {
                 await using var tar = await layer.OpenUncompressedAsync(cancellationToken).ConfigureAwait(false);
-                await ExtractAsync(tar, temporary, cancellationToken).ConfigureAwait(false);
+                await ExtractAsync(tar, temporary, null, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -166,9 +173,13 @@ public sealed class LayerCache(string root)
         return Directory.CreateDirectory(path).FullName;
     }
 
-    /// <summary>Extracts a layer tar into <paramref name="directory"/> in the form the cache keeps (overlay whiteouts).</summary>
-    private static Task ExtractAsync(Stream tar, string directory, CancellationToken cancellationToken) =>
-        LayerApplier.ApplyAsync(tar, directory, new LayerApplyOptions { OverlayOpaqueXattr = UserNamespace.OpaqueXattr }, cancellationToken);
+    /// <summary>
+    /// Extracts a layer tar into <paramref name="directory"/> in the form the cache keeps (overlay whiteouts), linking
+    /// the files it shares with <paramref name="previous"/>.
+    /// </summary>
+    private static Task ExtractAsync(Stream tar, string directory, PreviousExtraction? previous, CancellationToken cancellationToken) =>
+        LayerApplier.ApplyAsync(tar, directory, new LayerApplyOptions { OverlayOpaqueXattr = UserNamespace.OpaqueXattr, SameFile = previous is null ? null : previous.SameFile },
+            cancellationToken);
 
     /// <summary>
     /// Makes <paramref name="directory"/> (on the cache's file system, already in the cache's form: an overlay upper

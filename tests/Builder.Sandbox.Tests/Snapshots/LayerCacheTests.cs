@@ -28,7 +28,7 @@ public sealed class LayerCacheTests : IDisposable
         var cache = new LayerCache(Path.Combine(_root, "layers"));
 
         var layer = await cache.WriteAsync(store, [new LayerEntry("etc", LayerEntryType.Directory) { Mode = (UnixFileMode)0b111_101_101 }, File("etc/os-release", "ID=test\n")],
-            Options, expected: null, CancellationToken.None);
+            Options, expected: null, null, CancellationToken.None);
 
         Assert.True(cache.Contains(layer.DiffId));
         var view = await cache.ViewAsync([new StoredLayer(store, layer.Compressed, layer.DiffId)], CancellationToken.None);
@@ -41,10 +41,10 @@ public sealed class LayerCacheTests : IDisposable
     {
         var store = await OciLayoutStore.OpenAsync(Path.Combine(_root, "store"), CancellationToken.None);
         var cache = new LayerCache(Path.Combine(_root, "layers"));
-        var earlier = await cache.WriteAsync(store, [File("a", "same")], Options, expected: null, CancellationToken.None);
+        var earlier = await cache.WriteAsync(store, [File("a", "same")], Options, expected: null, null, CancellationToken.None);
 
         // The step made something else this time: the blob is right, and the cache extracts it when a step needs it.
-        var layer = await cache.WriteAsync(store, [File("a", "different")], Options, earlier.DiffId, CancellationToken.None);
+        var layer = await cache.WriteAsync(store, [File("a", "different")], Options, earlier.DiffId, null, CancellationToken.None);
 
         Assert.NotEqual(earlier.DiffId, layer.DiffId);
         Assert.False(cache.Contains(layer.DiffId));

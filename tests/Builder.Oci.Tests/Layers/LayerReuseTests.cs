@@ -1,0 +1,164 @@
+using System.Security.Cryptography;
+using Builder.Oci.Content;
+using Builder.Oci.Layers;
+
+namespace Builder.Oci.Tests.Layers;
+
+/// <summary>
+/// A layer written from the previous layer of the same step (<see cref="LayerReuse"/>) is, byte for byte, the layer a
+/// full write of the same changes gives; a damaged index or previous tar never gives a wrong byte.
+/// </summary>
+public sealed class LayerReuseTests : IDisposable
+{
+    private static readonly LayerWriterOptions Plain = new() { Compression = LayerCompression.None };
+    private static readonly DateTimeOffset Time = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+
+    private readonly string _root = Directory.CreateTempSubdirectory("layer-reuse-").FullName;
+    private readonly string _files;
+    private OciLayoutStore _store = null!;
+
+    public LayerReuseTests()
+    {
+        _files = Directory.CreateDirectory(Path.Combine(_root, "files")).FullName;
+    }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private static string? Sha256(string path) => File.Exists(path) ? Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path))) : null;
+
+    /// <summary>A regular file of the tree at <paramref name="path"/> with <paramref name="text"/> (written to disk), 0644, root's.</summary>
+    private LayerEntry FileEntry(string path, string text, string? source = null)
+    {
+        var host = Path.Combine(_files, source ?? path.Replace('/', '_'));
+        File.WriteAllText(host, text);
+        return new LayerEntry(path, LayerEntryType.RegularFile)
+        {
+            Mode = (UnixFileMode)0b110_100_100, ModificationTime = Time, Size = new FileInfo(host).Length, Content = LayerContent.FromFile(host),
+        };
+    }
+
+    private static LayerEntry Dir(string path) => new(path, LayerEntryType.Directory) { Mode = (UnixFileMode)0b111_101_101, ModificationTime = Time };
+
+    private async Task<(LayerDescriptor Layer, TarIndex Index, int Reused)> WriteAsync(IReadOnlyList<LayerChange> changes, TarIndex? previous)
+    {
+        _store ??= await OciLayoutStore.OpenAsync(Path.Combine(_root, "store"), CancellationToken.None);
+        using var reuse = await LayerReuse.OpenAsync(_store, previous, Sha256, CancellationToken.None);
+        var layer = await LayerWriter.WriteToStoreAsync(_store, changes, Plain, reuse, CancellationToken.None);
+        return (layer, reuse.Index(layer), reuse.ReusedEntries);
+    }
+
+    /// <summary>Writes <paramref name="before"/>, then <paramref name="after"/> from it; checks it against a full write and returns the reused count.</summary>
+    private async Task<int> RewriteAsync(Func<IReadOnlyList<LayerChange>> before, Func<IReadOnlyList<LayerChange>> after)
+    {
+        var (_, index, _) = await WriteAsync(before(), null);
+        var changes = after();
+        var (incremental, _, reused) = await WriteAsync(changes, index);
+        var full = await LayerWriter.WriteAsync(changes, Stream.Null, Plain, CancellationToken.None);
+        Assert.Equal(full.DiffId, incremental.DiffId);
+        Assert.Equal(full.Compressed, incremental.Compressed);
+        return reused;
+    }
+
+    private LayerChange[] Tree(string changedText = "two") =>
+        [Dir("app"), FileEntry("app/a", new string('a', 1000)), FileEntry("app/b", changedText), FileEntry("app/c", new string('c', 70_000))];
+
+    [Fact]
+    public async Task A_changed_file_is_written_and_the_others_are_taken_from_the_previous_tar()
+    {
+        Assert.Equal(2, await RewriteAsync(() => Tree("two"), () => Tree("changed, and longer")));
+    }
+
+    [Fact]
+    public async Task Added_removed_and_renamed_files_give_the_full_writes_bytes()
+    {
+        Assert.Equal(3, await RewriteAsync(() => Tree(), () => [.. Tree(), FileEntry("app/added", "new")]));
+        Assert.Equal(2, await RewriteAsync(() => Tree(), () => Tree().Where(c => c.Path != "app/b").ToArray()));
+        Assert.Equal(2, await RewriteAsync(() => Tree(), () => Tree().Select(c => c.Path == "app/c" ? c with { Path = "app/renamed" } : c).ToArray()));
+    }
+
+    [Fact]
+    public async Task A_mode_owner_or_mtime_change_gives_a_new_header_and_the_files_bytes()
+    {
+        LayerChange[] Changed(Func<LayerEntry, LayerEntry> change) => Tree().Select(c => c.Path == "app/a" ? change((LayerEntry)c) : c).ToArray();
+        Assert.Equal(2, await RewriteAsync(() => Tree(), () => Changed(e => e with { Mode = (UnixFileMode)0b111_101_101 })));
+        Assert.Equal(2, await RewriteAsync(() => Tree(), () => Changed(e => e with { UserId = 1000, GroupId = 1000 })));
+        Assert.Equal(2, await RewriteAsync(() => Tree(), () => Changed(e => e with { ModificationTime = Time.AddSeconds(1) })));
+    }
+
+    [Fact]
+    public async Task A_file_replaced_by_a_directory_and_back_gives_the_full_writes_bytes()
+    {
+        IReadOnlyList<LayerChange> AsDirectory() => [.. Tree().Where(c => c.Path != "app/b"), Dir("app/b"), FileEntry("app/b/inner", "inner")];
+        Assert.Equal(2, await RewriteAsync(() => Tree(), AsDirectory));
+        Assert.Equal(2, await RewriteAsync(AsDirectory, () => Tree("inner")));
+    }
+
+    [Fact]
+    public async Task Hardlinks_give_the_full_writes_bytes()
+    {
+        LayerChange[] Linked(string target) =>
+            [.. Tree(), new LayerEntry("app/link", LayerEntryType.Hardlink) { LinkTarget = target, Mode = (UnixFileMode)0b110_100_100, ModificationTime = Time }];
+        Assert.Equal(3, await RewriteAsync(() => Linked("app/a"), () => Linked("app/c")));
+        Assert.Equal(3, await RewriteAsync(() => Tree(), () => Linked("app/a")));
+    }
+
+    [Fact]
+    public async Task Content_that_changes_back_and_forth_is_taken_only_when_the_digest_matches()
+    {
+        // Same size, same header, other bytes: the digest tells them apart.
+        Assert.Equal(2, await RewriteAsync(() => Tree("xxx"), () => Tree("yyy")));
+    }
+
+    [Fact]
+    public async Task An_index_with_wrong_offsets_or_digests_reuses_nothing_wrong()
+    {
+        var (_, index, _) = await WriteAsync(Tree(), null);
+        var changes = Tree("other");
+        var full = await LayerWriter.WriteAsync(changes, Stream.Null, Plain, CancellationToken.None);
+
+        // Offsets pointing at another entry: its header differs (its name), so nothing is taken.
+        var shifted = index with { Entries = [.. index.Entries.Select((e, i) => e with { Offset = index.Entries[(i + 1) % index.Entries.Count].Offset })] };
+        var fromShifted = await WriteAsync(changes, TarIndex.TryParse(shifted.ToJson()) ?? shifted);
+        Assert.Equal(full.DiffId, fromShifted.Layer.DiffId);
+
+        // An index naming another blob, whose size does not match: none of it is read.
+        var (other, _, _) = await WriteAsync([FileEntry("x", "x")], null);
+        var elsewhere = await WriteAsync(changes, index with { Layer = other.DiffId });
+        Assert.Equal(0, elsewhere.Reused);
+        Assert.Equal(full.DiffId, elsewhere.Layer.DiffId);
+    }
+
+    [Fact]
+    public async Task A_previous_tar_that_does_not_hold_what_its_index_says_is_detected()
+    {
+        var (layer, index, _) = await WriteAsync(Tree(), null);
+        // The index claims another content digest for app/a: the bytes copied do not hash to it.
+        File.WriteAllText(Path.Combine(_files, "app_a"), new string('a', 1000));
+        var lying = index with { Entries = [.. index.Entries.Select(e => e.Name == "app/a" ? e with { Sha256 = new string('0', 64) } : e)] };
+        using (var reuse = await LayerReuse.OpenAsync(_store, lying, path => path.EndsWith("app_a") ? new string('0', 64) : Sha256(path), CancellationToken.None))
+        {
+            await Assert.ThrowsAsync<LayerReuseException>(() => LayerWriter.WriteAsync(Tree(), Stream.Null, Plain, reuse, CancellationToken.None));
+        }
+        // A blob truncated (or grown) is not read at all: its size is not the index's.
+        Assert.Equal(0, (await WriteAsync(Tree(), index with { Size = layer.UncompressedSize + 512 })).Reused);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("{")]
+    [InlineData("""{"Layer":"sha256:0000000000000000000000000000000000000000000000000000000000000000","Size":10,"Entries":[{"Name":"a","Offset":0,"HeaderLength":512,"Size":1,"Sha256":"00"}]}""")]
+    [InlineData("""{"Layer":"sha256:0000000000000000000000000000000000000000000000000000000000000000","Size":100000,"Entries":[{"Name":"a","Offset":-512,"HeaderLength":512,"Size":1,"Sha256":"0000000000000000000000000000000000000000000000000000000000000000"}]}""")]
+    public void A_damaged_index_is_no_index(string json)
+    {
+        Assert.Null(TarIndex.TryParse(System.Text.Encoding.UTF8.GetBytes(json)));
+    }
+
+    [Fact]
+    public async Task An_index_round_trips_and_a_truncated_one_is_rejected()
+    {
+        var (_, index, _) = await WriteAsync(Tree(), null);
+        var json = index.ToJson();
+        Assert.Equal(index.Entries, TarIndex.TryParse(json)!.Entries);
+        Assert.Null(TarIndex.TryParse(json.AsSpan(0, json.Length - 3)));
+    }
+}
