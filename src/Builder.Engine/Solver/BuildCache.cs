@@ -118,7 +118,8 @@ public sealed class BuildCache(string directory, IContentProvider content)
                 continue;
             }
             File.Delete(file);
-            removed++;
+            // Records are counted; the COPY tar indexes beside them (and killed writers' temporaries) go uncounted.
+            removed += name.EndsWith(".json", StringComparison.Ordinal) ? 1 : 0;
         }
         return removed;
     }
