@@ -25,7 +25,7 @@ public sealed class LayerCache(string root)
 
     /// <summary>The merged file system of a layer stack (bottom first), each layer extracted once, read without mounting.</summary>
     public async Task<MergedView> ViewAsync(IReadOnlyList<ILayer> layers, CancellationToken cancellationToken) =>
-        new(await EnsureStackAsync(layers, cancellationToken).ConfigureAwait(false));
+        new(await EnsureStackAsync(layers, cancellationToken).ConfigureAwait(false), immutable: true);
 
     /// <summary>
     /// Writes a change set as a layer into <paramref name="store"/> and, from the same tar bytes on the other core, its

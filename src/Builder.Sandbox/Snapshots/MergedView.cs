@@ -12,8 +12,13 @@ namespace Builder.Sandbox.Snapshots;
 /// Symlinks are the image's: nothing is ever looked up below one (the host would follow it, an absolute one onto its
 /// own files), and files are opened without following a final one.
 /// </remarks>
-public sealed class MergedView(IReadOnlyList<string> layersTopFirst)
+public sealed class MergedView(IReadOnlyList<string> layersTopFirst, bool immutable = false)
 {
+    // Over extracted layers, which never change, lookups are remembered: a COPY of 4,000 files into a directory the
+    // stage lacks then costs one lookup of that directory, not a walk of every file's parents in every layer (17,000
+    // failed statx calls of a 0.12 s no-op rebuild). A snapshot's view (its upper layer changes) remembers nothing.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, MergedEntry?>? _lookups = immutable ? new(StringComparer.Ordinal) : null;
+
     public static MergedView Empty { get; } = new([]);
 
     /// <summary>
@@ -23,6 +28,22 @@ public sealed class MergedView(IReadOnlyList<string> layersTopFirst)
     public MergedEntry? Lookup(string path)
     {
         var relative = path.Trim('/');
+        if (_lookups is null || relative.Length == 0)
+        {
+            return Find(relative);
+        }
+        if (_lookups.TryGetValue(relative, out var known))
+        {
+            return known;
+        }
+        // A path is only there below a directory of the view: where the parent is missing (or no directory), so is it.
+        var parent = System.IO.Path.GetDirectoryName(relative);
+        var entry = string.IsNullOrEmpty(parent) || Lookup(parent) is { IsDirectory: true } ? Find(relative) : null;
+        return _lookups.GetOrAdd(relative, entry);
+    }
+
+    private MergedEntry? Find(string relative)
+    {
         if (relative.Length == 0)
         {
             var bottom = layersTopFirst.Count > 0 ? layersTopFirst[^1] : "/";

@@ -15,15 +15,17 @@ public sealed class MergedViewTests : IDisposable
 
     private string Layer(string name) => Directory.CreateDirectory(Path.Combine(_root, name)).FullName;
 
-    [Fact]
-    public void A_path_below_a_layers_symlink_is_not_there_even_when_the_host_has_it()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // lookups remembered, as over extracted layers
+    public void A_path_below_a_layers_symlink_is_not_there_even_when_the_host_has_it(bool remembered)
     {
         var layer = Layer("only");
         File.CreateSymbolicLink(Path.Combine(layer, "hostetc"), "/etc");
         Directory.CreateDirectory(Path.Combine(layer, "real"));
         File.CreateSymbolicLink(Path.Combine(layer, "relative"), "real");
         File.WriteAllText(Path.Combine(layer, "real", "file"), "x");
-        var view = new MergedView([layer]);
+        var view = new MergedView([layer], remembered);
 
         Assert.True(File.Exists("/etc/passwd"));
         Assert.Null(view.Lookup("/hostetc/passwd"));
@@ -33,23 +35,27 @@ public sealed class MergedViewTests : IDisposable
         Assert.NotNull(view.Lookup("/real/file"));
     }
 
-    [Fact]
-    public void A_directory_in_an_upper_layer_over_a_lower_symlink_hides_what_the_link_leads_to()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // lookups remembered, as over extracted layers
+    public void A_directory_in_an_upper_layer_over_a_lower_symlink_hides_what_the_link_leads_to(bool remembered)
     {
         var lower = Layer("lower");
         var upper = Layer("upper");
         File.CreateSymbolicLink(Path.Combine(lower, "x"), "/etc");
         Directory.CreateDirectory(Path.Combine(upper, "x"));
         File.WriteAllText(Path.Combine(upper, "x", "mine"), "m");
-        var view = new MergedView([upper, lower]);
+        var view = new MergedView([upper, lower], remembered);
 
         Assert.Null(view.Lookup("/x/passwd"));
         Assert.NotNull(view.Lookup("/x/mine"));
         Assert.Equal(["mine"], view.List("/x"));
     }
 
-    [Fact]
-    public void Lower_layers_show_through_upper_directories_until_one_is_opaque_or_replaced()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // lookups remembered, as over extracted layers
+    public void Lower_layers_show_through_upper_directories_until_one_is_opaque_or_replaced(bool remembered)
     {
         var lower = Layer("lower");
         var upper = Layer("upper");
@@ -58,15 +64,17 @@ public sealed class MergedViewTests : IDisposable
         File.WriteAllText(Path.Combine(lower, "f"), "f");
         Directory.CreateDirectory(Path.Combine(upper, "a"));
         File.WriteAllText(Path.Combine(upper, "a", "up"), "u");
-        var view = new MergedView([upper, lower]);
+        var view = new MergedView([upper, lower], remembered);
 
         Assert.NotNull(view.Lookup("/a/b/low"));
         Assert.Equal(["b", "up"], view.List("/a"));
         Assert.True(view.Lookup("/f")!.IsRegularFile);
     }
 
-    [Fact]
-    public void A_whiteout_deletes_a_lower_entry_and_everything_below_a_deleted_directory()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // lookups remembered, as over extracted layers
+    public void A_whiteout_deletes_a_lower_entry_and_everything_below_a_deleted_directory(bool remembered)
     {
         var lower = Layer("lower");
         var upper = Layer("upper");
@@ -76,7 +84,7 @@ public sealed class MergedViewTests : IDisposable
         File.WriteAllText(Path.Combine(lower, "gone"), "g");
         Assert.Equal(0, LibC.TryMakeNode(Path.Combine(upper, "etc"), LibC.S_IFCHR | 0b110_000_000, 0, 0));
         Assert.Equal(0, LibC.TryMakeNode(Path.Combine(upper, "gone"), LibC.S_IFCHR | 0b110_000_000, 0, 0));
-        var view = new MergedView([upper, lower]);
+        var view = new MergedView([upper, lower], remembered);
 
         Assert.Null(view.Lookup("/etc"));
         Assert.Null(view.Lookup("/etc/passwd"));
@@ -85,8 +93,10 @@ public sealed class MergedViewTests : IDisposable
         Assert.Equal(["kept"], view.List("/"));
     }
 
-    [Fact]
-    public void An_opaque_directory_hides_what_lower_layers_hold_in_it()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // lookups remembered, as over extracted layers
+    public void An_opaque_directory_hides_what_lower_layers_hold_in_it(bool remembered)
     {
         var lower = Layer("lower");
         var upper = Layer("upper");
@@ -95,7 +105,7 @@ public sealed class MergedViewTests : IDisposable
         Directory.CreateDirectory(Path.Combine(upper, "cache"));
         File.WriteAllText(Path.Combine(upper, "cache", "new"), "n");
         Assert.Equal(0, LibC.TrySetXattr(Path.Combine(upper, "cache"), "user.overlay.opaque", "y"u8.ToArray()));
-        var view = new MergedView([upper, lower]);
+        var view = new MergedView([upper, lower], remembered);
 
         Assert.Null(view.Lookup("/cache/old"));
         Assert.Equal("n", view.ReadText("/cache/new"));
