@@ -17,62 +17,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
-repo=$(pwd)
 work=$(mktemp -d /tmp/build-vs-peers.XXXXXX)
-cleanup() {
-  [ -n "${registry_pid:-}" ] && kill "$registry_pid" 2>/dev/null || true
-  [ -n "${dockerd_pid:-}" ] && kill "$dockerd_pid" 2>/dev/null && sleep 2 || true
-  umount -R "$work"/dockerd/* 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-for tool in docker-registry busybox; do command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/install-deps.sh" >&2; exit 1; }; done
-command -v dockerd >/dev/null || apt-get install -y docker.io >/dev/null
-command -v buildah >/dev/null || apt-get install -y buildah >/dev/null
-
-# builder as it ships: the native (AOT) executable `dotnet publish` makes.
-dotnet publish -c Release -r linux-x64 src/Builder.Cli -nologo -v q -o "$work/cli" >/dev/null
-dotnet build -c Release bench/Builder.Benchmarks -nologo -v q >/dev/null
+# shellcheck source=bench/peers-setup.sh
+. bench/peers-setup.sh
 builder() { BUILDER_ROOT=$work/builder-root "$work/cli/builder" "$@"; }
-
-# A local registry and a busybox base in it.
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$work/registry.yml" <<YAML
-version: 0.1
-log: { level: error }
-storage: { filesystem: { rootdirectory: $work/registry } }
-http: { addr: 127.0.0.1:$port }
-YAML
-docker-registry serve "$work/registry.yml" >/dev/null 2>&1 & registry_pid=$!
-r=$work/busybox; for d in bin etc tmp root; do mkdir -p "$r/$d"; done; cp "$(command -v busybox)" "$r/bin/busybox"
-for a in $(busybox --list); do [ "$a" = busybox ] || ln -sf busybox "$r/bin/$a"; done
-printf 'root:x:0:0:root:/root:/bin/sh\n' > "$r/etc/passwd"; printf 'root:x:0:\n' > "$r/etc/group"
-sleep 1
-base=127.0.0.1:$port/busybox:latest
-builder import "$r" -t "$base" >/dev/null && builder push "$base" >/dev/null
-
-# The context and the Dockerfile.
-ctx=$work/context; mkdir -p "$ctx"
-scale=${SCALE:-1}
-dotnet bench/Builder.Benchmarks/bin/Release/net10.0/Builder.Benchmarks.dll gen-tree "$ctx/tree" $((4000 * scale)) $((130000000 * scale)) >/dev/null
-cat > "$ctx/Dockerfile" <<'DOCKERFILE'
-ARG BASE
-FROM ${BASE}
-RUN mkdir /gen && cd /gen && i=0 && while [ $i -lt 2000 ]; do echo "$i" > "f$i"; i=$((i+1)); done
-COPY tree /ctx
-RUN find /ctx -type f | wc -l > /count && du -s /ctx > /du
-DOCKERFILE
-
-# dockerd for BuildKit, with its own data root.
-sock=$work/dockerd.sock
-(setsid dockerd --iptables=false --ip-masq=false --bridge=none --data-root "$work/dockerd/data" --exec-root "$work/dockerd/exec" \
-   --pidfile "$work/dockerd/pid" --host "unix://$sock" >"$work/dockerd.log" 2>&1 &)
-for _ in $(seq 60); do DOCKER_HOST=unix://$sock /usr/bin/docker version >/dev/null 2>&1 && break; sleep 0.5; done
-dockerd_pid=$(cat "$work/dockerd/pid")
-docker() { DOCKER_HOST=unix://$sock DOCKER_BUILDKIT=1 /usr/bin/docker "$@"; }
-# buildah picks crun when it is installed, and crun fails on this machine's hybrid cgroups: runc, explicitly.
-export BUILDAH_RUNTIME=runc
 buildah_() { buildah --root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver vfs "$@"; }
 if buildah_ info >/dev/null 2>&1 && buildah_ --storage-driver overlay info >/dev/null 2>&1; then
   buildah_() { buildah --root "$work/buildah/root" --runroot "$work/buildah/run" --storage-driver overlay "$@"; }
