@@ -34,7 +34,7 @@ internal sealed class CopyStep(BuildSession session, StepInput input, Instructio
         var view = await session.Layers.ViewAsync(input.Layers, cancellationToken).ConfigureAwait(false);
         var destination = input.Variables.Expand(destinationWord);
         // "." and ".." resolved; a trailing "/" (or a destination that is "." itself) keeps meaning "into this directory".
-        var absolute = StepFiles.NormalizeAbsolute(destination.StartsWith('/') ? destination : $"{input.WorkingDirectory.TrimEnd('/')}/{destination}");
+        var absolute = StepFiles.Resolve(destination, input.WorkingDirectory);
         if (destination.EndsWith('/') || destination is "." || destination.EndsWith("/.", StringComparison.Ordinal))
         {
             absolute = absolute.TrimEnd('/') + "/";

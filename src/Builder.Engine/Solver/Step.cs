@@ -13,7 +13,7 @@ namespace Builder.Engine.Solver;
 /// <summary>The stage as a layer step finds it: what the step reads; only the stage changes it, from the step's output.</summary>
 internal sealed record StepInput(ContainerConfig Config, IReadOnlyList<ILayer> Layers, Digest Key, StageVariables Variables, StageNames Stages)
 {
-    public string WorkingDirectory => string.IsNullOrEmpty(Config.WorkingDir) ? "/" : Config.WorkingDir;
+    public string WorkingDirectory => StepFiles.WorkingDirectory(Config);
 }
 
 /// <summary>
@@ -126,11 +126,15 @@ internal static class StepFiles
     /// --chown and a WORKDIR's owner under USER, resolved as BuildKit's file operations do: <c>root</c> and numbers need no
     /// /etc/passwd (a scratch stage has none); names are looked up in the stage's /etc/passwd and /etc/group.
     /// </summary>
-    public static (long, long) ResolveOwner(MergedView view, string user)
-    {
-        var (uid, gid) = UserResolver.ResolveOwner(user, view.ReadText("/etc/passwd"), view.ReadText("/etc/group"));
-        return (uid, gid);
-    }
+    public static (long, long) ResolveOwner(MergedView view, string user) =>
+        UserResolver.ResolveOwner(user, view.ReadText("/etc/passwd"), view.ReadText("/etc/group"));
+
+    /// <summary>A config's working directory: "/" when it names none.</summary>
+    public static string WorkingDirectory(ContainerConfig config) => string.IsNullOrEmpty(config.WorkingDir) ? "/" : config.WorkingDir;
+
+    /// <summary>A WORKDIR or COPY destination as an absolute path: a relative one is under the working directory.</summary>
+    public static string Resolve(string path, string workingDirectory) =>
+        NormalizeAbsolute(path.StartsWith('/') ? path : $"{workingDirectory.TrimEnd('/')}/{path}");
 
     public static string NormalizeAbsolute(string path)
     {

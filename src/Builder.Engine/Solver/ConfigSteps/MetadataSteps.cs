@@ -112,8 +112,7 @@ internal sealed class WorkdirConfigStep(WorkdirInstruction workdir) : ConfigStep
     public override ConfigOutput Apply(ConfigState input)
     {
         var path = input.Variables.Expand(workdir.Path);
-        var current = string.IsNullOrEmpty(input.Config.WorkingDir) ? "/" : input.Config.WorkingDir;
-        var absolute = StepFiles.NormalizeAbsolute(path.StartsWith('/') ? path : $"{current.TrimEnd('/')}/{path}");
+        var absolute = StepFiles.Resolve(path, StepFiles.WorkingDirectory(input.Config));
         return new(input with { Config = input.Config with { WorkingDir = absolute } }, "WORKDIR " + absolute, EmptyLayer: absolute == "/");
     }
 }
