@@ -174,7 +174,10 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
 
     private async Task<Blob<ImageManifest>> WriteImageAsync(StageResult target, BuildRequest request, CancellationToken cancellationToken)
     {
-        var created = request.SourceDateEpoch ?? DateTimeOffset.UtcNow;
+        var history = HistoryTimes.Fill(target.Config.History ?? [], DateTimeOffset.UtcNow);
+        // BuildKit's exporter: the image was created when its last history entry was, so a rebuild that changed
+        // nothing gives the same config, hence the same image ID.
+        Timestamp created = request.SourceDateEpoch is { } epoch ? epoch : history.LastOrDefault()?.Created ?? DateTimeOffset.UtcNow;
         var config = target.Config.Config ?? new ContainerConfig();
         if (request.Labels.Count > 0)
         {
@@ -188,6 +191,7 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
         var image = target.Config with
         {
             Created = created,
+            History = history,
             Config = config,
             Architecture = request.Platform.Architecture,
             Os = request.Platform.Os,

@@ -226,7 +226,7 @@ public sealed class CopyPlannerTests
 
         public SpecSourceTree(string root, IEnumerable<Entry> entries)
         {
-            _entries[""] = new SourceEntry("", root, 0x4000 | 0b111_101_101, 0, 0, DateTimeOffset.UnixEpoch, null);
+            _entries[""] = new SourceEntry("", root, 0x4000 | 0b111_101_101, 0, 0, DateTimeOffset.UnixEpoch, null, 0);
             foreach (var entry in entries)
             {
                 var host = System.IO.Path.Combine(root, entry.Path.Replace('/', '_'));
@@ -236,7 +236,7 @@ public sealed class CopyPlannerTests
                     File.WriteAllText(host, entry.Content);
                 }
                 _entries[entry.Path] = new SourceEntry(entry.Path, host, type | (uint)entry.Mode, entry.Owner.Uid, entry.Owner.Gid, DateTimeOffset.UnixEpoch,
-                    entry.Kind == 'l' ? entry.Content : null);
+                    entry.Kind == 'l' ? entry.Content : null, entry.Kind == 'f' ? new FileInfo(host).Length : 0);
             }
             var archive = System.IO.Path.Combine(root, "app.tar");
             using (var tar = new TarWriter(File.Create(archive), TarEntryFormat.Pax, leaveOpen: false))
@@ -244,7 +244,7 @@ public sealed class CopyPlannerTests
                 tar.WriteEntry(new PaxTarEntry(TarEntryType.Directory, "bin/") { Mode = (UnixFileMode)0b111_101_000, Uid = 3, Gid = 3 });
                 tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, "bin/run") { Mode = (UnixFileMode)0b111_101_101, Uid = 3, Gid = 3, DataStream = new MemoryStream("run\n"u8.ToArray()) });
             }
-            _entries["app.tar"] = new SourceEntry("app.tar", archive, 0x8000 | 0b110_100_100, 0, 0, DateTimeOffset.UnixEpoch, null);
+            _entries["app.tar"] = new SourceEntry("app.tar", archive, 0x8000 | 0b110_100_100, 0, 0, DateTimeOffset.UnixEpoch, null, new FileInfo(archive).Length);
         }
 
         public SourceEntry? Stat(string path) => _entries.GetValueOrDefault(path);

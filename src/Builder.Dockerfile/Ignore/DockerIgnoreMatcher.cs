@@ -205,6 +205,10 @@ public sealed class DockerIgnoreMatcher
     private (IgnoreMatch? Match, bool PrunedAbove) Walk(string relativePath)
     {
         ArgumentNullException.ThrowIfNull(relativePath);
+        if (patterns.Length == 0)
+        {
+            return (null, false); // no .dockerignore: nothing to match, and no path to clean for it
+        }
         var path = Normalize(relativePath);
         if (path == ".")
         {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -16,6 +17,7 @@ namespace Builder.Engine.Context;
 public sealed class BuildContext
 {
     private readonly Dictionary<string, StatCacheEntry> _statCache;
+    private readonly ConcurrentDictionary<string, ContextEntry?> _entries = new(StringComparer.Ordinal);
     private readonly string? _statCachePath;
     private readonly Lock _gate = new();
     private bool _statCacheChanged;
@@ -63,25 +65,36 @@ public sealed class BuildContext
         return new BuildContext(root, ignore, statCachePath);
     }
 
+    /// <summary>
+    /// The entry at a context path ("" is the root; its parents real directories), a symlink not followed; null when
+    /// missing. Each path is looked at once per build: the build reads the context as the one state the first look
+    /// saw (as BuildKit transfers it once), so a COPY's walk, its cache key and its layer agree, at one statx a file.
+    /// </summary>
+    public ContextEntry? Entry(string path) => _entries.GetOrAdd(path, static (path, root) =>
+    {
+        var full = path.Length == 0 ? root : Path.Combine(root, path);
+        return LibC.LStat(full) is { } status ? new ContextEntry(full, status, status.IsSymlink ? LibC.ReadLink(full) : null) : null;
+    }, Root);
+
     /// <summary>A digest of what COPY reads from these paths: names, types, modes, link targets and contents.</summary>
     public string Hash(IEnumerable<string> paths)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var line = new StringBuilder();
         foreach (var path in paths)
         {
-            var full = Path.Combine(Root, path);
-            if (LibC.LStat(full) is not { } status)
+            if (Entry(path) is not { } entry)
             {
                 continue;
             }
-            var line = new StringBuilder().Append(path).Append('\0').Append(status.Mode).Append('\0');
-            if ((status.Mode & 0xF000) == 0xA000)
+            line.Clear().Append(path).Append('\0').Append(entry.Status.Mode).Append('\0');
+            if (entry.Status.IsSymlink)
             {
-                line.Append(LibC.ReadLink(full));
+                line.Append(entry.LinkTarget);
             }
-            else if ((status.Mode & 0xF000) == 0x8000)
+            else if (entry.Status.IsRegular)
             {
-                line.Append(FileDigest(full, status));
+                line.Append(FileDigest(entry));
             }
             hash.AppendData(Encoding.UTF8.GetBytes(line.Append('\n').ToString()));
         }
@@ -90,7 +103,7 @@ public sealed class BuildContext
 
     /// <summary>The sha256 (hex) of a context file's content, from the stat cache while the file is unchanged; null for no regular file.</summary>
     public string? ContentDigest(string fullPath) =>
-        fullPath.StartsWith(Root + "/", StringComparison.Ordinal) && LibC.LStat(fullPath) is { IsRegular: true } status ? FileDigest(fullPath, status) : null;
+        fullPath.StartsWith(Root + "/", StringComparison.Ordinal) && Entry(fullPath[(Root.Length + 1)..]) is { Status.IsRegular: true } entry ? FileDigest(entry) : null;
 
     public void SaveStatCache()
     {
@@ -105,8 +118,9 @@ public sealed class BuildContext
         }
     }
 
-    private string FileDigest(string full, FileStatus status)
+    private string FileDigest(ContextEntry entry)
     {
+        var (full, status) = (entry.FullPath, entry.Status);
         var mtime = status.MtimeSeconds * 1_000_000_000 + status.MtimeNanoseconds;
         lock (_gate)
         {
@@ -142,6 +156,9 @@ public sealed class BuildContext
         }
     }
 }
+
+/// <summary>A context path as the build saw it: where it is on the host, its status, and a symlink's target.</summary>
+public sealed record ContextEntry(string FullPath, FileStatus Status, string? LinkTarget);
 
 /// <summary>What the stat cache remembers of a context file.</summary>
 public sealed record StatCacheEntry(long Size, long MtimeNanoseconds, ulong Inode, string Sha256);

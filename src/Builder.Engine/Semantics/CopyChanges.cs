@@ -117,7 +117,7 @@ internal sealed class CopyChanges(CopyRequest request, MergedView destination)
             : new LayerEntry(target, LayerEntryType.RegularFile)
             {
                 Mode = mode, UserId = uid, GroupId = gid, ModificationTime = entry.ModificationTime,
-                Size = new FileInfo(entry.HostPath).Length, Content = LayerContent.FromFile(entry.HostPath),
+                Size = entry.Size, Content = LayerContent.FromFile(entry.HostPath),
             });
     }
 

@@ -7,7 +7,7 @@ using Builder.Sandbox.Snapshots;
 namespace Builder.Engine.Semantics;
 
 /// <summary>A file COPY reads: where its bytes are, and the metadata it is copied with.</summary>
-public sealed record SourceEntry(string Path, string HostPath, uint Mode, long Uid, long Gid, DateTimeOffset ModificationTime, string? LinkTarget)
+public sealed record SourceEntry(string Path, string HostPath, uint Mode, long Uid, long Gid, DateTimeOffset ModificationTime, string? LinkTarget, long Size)
 {
     public bool IsDirectory => (Mode & 0xF000) == 0x4000;
 
@@ -190,14 +190,10 @@ public sealed class ContextSourceTree(BuildContext context) : ICopySourceTree
 {
     public BuildContext Context { get; } = context;
 
-    public SourceEntry? Stat(string path)
-    {
-        var full = path.Length == 0 ? Context.Root : Path.Combine(Context.Root, path);
-        return LibC.LStat(full) is { } status
-            ? new SourceEntry(path, full, status.Mode, 0, 0, DateTimeOffset.FromUnixTimeSeconds(status.MtimeSeconds),
-                (status.Mode & 0xF000) == 0xA000 ? LibC.ReadLink(full) : null)
+    public SourceEntry? Stat(string path) =>
+        Context.Entry(path) is { } entry
+            ? new SourceEntry(path, entry.FullPath, entry.Status.Mode, 0, 0, DateTimeOffset.FromUnixTimeSeconds(entry.Status.MtimeSeconds), entry.LinkTarget, entry.Status.Size)
             : null;
-    }
 
     public IEnumerable<string> List(string directory) =>
         Directory.EnumerateFileSystemEntries(directory.Length == 0 ? Context.Root : Path.Combine(Context.Root, directory))
@@ -215,7 +211,7 @@ public sealed class ViewSourceTree(MergedView view) : ICopySourceTree
 {
     public SourceEntry? Stat(string path) =>
         view.Lookup("/" + path) is { } entry
-            ? new SourceEntry(path, entry.HostPath, entry.Mode, entry.Uid, entry.Gid, DateTimeOffset.FromUnixTimeSeconds(entry.MtimeSeconds), entry.LinkTarget)
+            ? new SourceEntry(path, entry.HostPath, entry.Mode, entry.Uid, entry.Gid, DateTimeOffset.FromUnixTimeSeconds(entry.MtimeSeconds), entry.LinkTarget, entry.Size)
             : null;
 
     public IEnumerable<string> List(string directory) => view.List("/" + directory);
@@ -237,7 +233,7 @@ public sealed class DirectorySourceTree(string root) : ICopySourceTree
         var full = path.Length == 0 ? Root : Path.Combine(Root, path);
         return LibC.LStat(full) is { } status
             ? new SourceEntry(path, full, status.Mode, status.Uid, status.Gid, DateTimeOffset.FromUnixTimeSeconds(status.MtimeSeconds),
-                (status.Mode & 0xF000) == 0xA000 ? LibC.ReadLink(full) : null)
+                status.IsSymlink ? LibC.ReadLink(full) : null, status.Size)
             : null;
     }
 

@@ -12,7 +12,14 @@ namespace Builder.Engine.Solver;
 /// What a cached step produced: the layer it added (null when it changed no file), with its diffID. Config-only
 /// steps are not cached; they are cheap and deterministic.
 /// </summary>
-public sealed record CacheRecord(Descriptor? Layer, Digest? DiffId);
+public sealed record CacheRecord(Descriptor? Layer, Digest? DiffId)
+{
+    /// <summary>
+    /// When the step made its layer (BuildKit's layer createdAt): its history entry's time, so a rebuild from the
+    /// cache gives the same image. Unknown for a record imported from another machine's cache.
+    /// </summary>
+    public DateTimeOffset? Created { get; init; }
+}
 
 /// <summary>
 /// The build cache: step cache keys → the layers they produced, one small JSON file per key under the store

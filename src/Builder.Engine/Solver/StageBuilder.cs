@@ -162,13 +162,15 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
             _layers.Add(new StoredLayer(session.Store, layer, diffId));
             _image = _image with { RootFs = RootFs.Layers([.. _image.RootFs.DiffIds, diffId]) };
         }
-        History(output.CreatedBy, emptyLayer: output.Record.Layer is null);
+        History(output.CreatedBy, emptyLayer: output.Record.Layer is null, output.Record.Created);
     }
 
-    private void History(string createdBy, bool emptyLayer) =>
+    // As in BuildKit's frontend, an entry's time is SOURCE_DATE_EPOCH or none: a layer's comes from when the layer was
+    // made (the cache record), the rest are filled in when the image is written (HistoryTimes).
+    private void History(string createdBy, bool emptyLayer, DateTimeOffset? layerCreated = null) =>
         _history.Add(new HistoryEntry
         {
-            Created = session.Request.SourceDateEpoch ?? DateTimeOffset.UtcNow,
+            Created = (session.Request.SourceDateEpoch ?? (emptyLayer ? null : layerCreated)) is { } created ? created : null,
             CreatedBy = createdBy,
             Comment = emptyLayer ? null : "buildkit.dockerfile.v0",
             EmptyLayer = emptyLayer,

@@ -95,6 +95,7 @@ internal static class StepRunner
         }
         else
         {
+            output = output with { Record = output.Record with { Created = DateTimeOffset.UtcNow } };
             await session.Cache.PutAsync(output.CacheKey, output.Record, cancellationToken).ConfigureAwait(false);
         }
         session.Progress.Report(new VertexCompleted(vertex, DateTimeOffset.UtcNow, clock.Elapsed, null));

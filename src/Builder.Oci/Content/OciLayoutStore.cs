@@ -155,7 +155,11 @@ public sealed class OciLayoutStore : IContentProvider, IContentIngester, ITagSto
             [RefNameAnnotation] = name,
         };
         var entry = target with { Annotations = annotations };
-        return UpdateIndexAsync(manifests => [.. manifests.Where(d => RefName(d) != name), entry], cancellationToken);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(entry, OciJsonContext.Default.Descriptor);
+        // A tag that already names exactly this (a rebuild that changed nothing) leaves index.json as it is: no write, no fsync.
+        return UpdateIndexAsync(manifests => manifests.Any(d => RefName(d) == name && JsonSerializer.SerializeToUtf8Bytes(d, OciJsonContext.Default.Descriptor).AsSpan().SequenceEqual(bytes))
+            ? null
+            : [.. manifests.Where(d => RefName(d) != name), entry], cancellationToken);
     }
 
     public async Task<bool> RemoveAsync(ImageReference reference, CancellationToken cancellationToken)

@@ -48,7 +48,7 @@ public sealed class MergedView(IReadOnlyList<string> layersTopFirst, bool immuta
         {
             var bottom = layersTopFirst.Count > 0 ? layersTopFirst[^1] : "/";
             var mtime = layersTopFirst.Count > 0 && LibC.LStat(bottom) is { } root ? root.MtimeSeconds : 0;
-            return new MergedEntry("/", bottom, 0x4000 | 0b111_101_101, 0, 0, mtime, null);
+            return new MergedEntry("/", bottom, 0x4000 | 0b111_101_101, 0, 0, mtime, null, 0);
         }
         foreach (var layer in Visible(relative))
         {
@@ -57,7 +57,7 @@ public sealed class MergedView(IReadOnlyList<string> layersTopFirst, bool immuta
             {
                 return OverlayForm.IsWhiteout(status)
                     ? null
-                    : new MergedEntry("/" + relative, full, status.Mode, status.Uid, status.Gid, status.MtimeSeconds, status.IsSymlink ? LibC.ReadLink(full) : null);
+                    : new MergedEntry("/" + relative, full, status.Mode, status.Uid, status.Gid, status.MtimeSeconds, status.IsSymlink ? LibC.ReadLink(full) : null, status.Size);
             }
         }
         return null;

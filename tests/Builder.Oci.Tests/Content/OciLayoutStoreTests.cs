@@ -107,6 +107,25 @@ public sealed class OciLayoutStoreTests : ContentStoreConformanceTests, IDisposa
     }
 
     [Fact]
+    public async Task Setting_a_tag_to_what_it_already_names_leaves_index_json_untouched_and_a_change_rewrites_it()
+    {
+        var store = await OpenAsync();
+        var target = new Descriptor(MediaTypes.OciManifest, Digest.Of("1"u8), 1) { Annotations = new Dictionary<string, string> { ["b"] = "2", ["a"] = "1" } };
+        await store.SetAsync(Ref("app:1"), target, None);
+        var index = Path.Combine(_root, "index.json");
+        var written = Builder.Posix.LibC.LStat(index)!.Value.Inode;
+
+        await store.SetAsync(Ref("app:1"), target with { Annotations = new Dictionary<string, string> { ["a"] = "1", ["b"] = "2" } }, None);
+        var unchanged = Builder.Posix.LibC.LStat(index)!.Value.Inode;
+        await store.SetAsync(Ref("app:1"), target with { Size = 2 }, None);
+
+        // index.json is replaced by a rename, so a rewrite is a new inode.
+        Assert.Equal(written, unchanged);
+        Assert.NotEqual(written, Builder.Posix.LibC.LStat(index)!.Value.Inode);
+        Assert.Equal(2, (await store.GetAsync(Ref("app:1"), None))!.Size);
+    }
+
+    [Fact]
     public async Task Retagging_replaces_the_old_target_and_removing_forgets_the_name()
     {
         var store = await OpenAsync();
