@@ -131,6 +131,10 @@ public sealed class LayerReuse : IDisposable
         {
             return false; // metadata changed (mode, owner, mtime...): the new header and the file's bytes are written
         }
+        // Marked before the header goes out: an extraction reading the tar as it is written sees a file larger than a
+        // chunk begin before its copy ends, and must link it too. Should the copy then fail, the whole write (the
+        // extraction included) is discarded and done again without reuse.
+        _reused[name] = 0;
         await output.WriteAsync(header, cancellationToken).ConfigureAwait(false);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var offset = old.Offset + old.HeaderLength;
@@ -152,7 +156,6 @@ public sealed class LayerReuse : IDisposable
         {
             throw new LayerReuseException($"the previous layer {PreviousLayer} does not hold the content its index gives for {name}");
         }
-        _reused[name] = 0;
         return true;
     }
 

@@ -51,4 +51,35 @@ public sealed class LayerCacheTests : IDisposable
         var view = await cache.ViewAsync([new StoredLayer(store, layer.Compressed, layer.DiffId)], CancellationToken.None);
         Assert.Equal("different", view.ReadText("/a"));
     }
+
+    [Fact]
+    public async Task A_layer_written_from_the_previous_one_links_its_unchanged_files_from_the_previous_extraction_whatever_their_size()
+    {
+        var store = await OciLayoutStore.OpenAsync(Path.Combine(_root, "store"), CancellationToken.None);
+        var cache = new LayerCache(Path.Combine(_root, "layers"));
+        var sources = Directory.CreateDirectory(Path.Combine(_root, "sources")).FullName;
+        var time = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        LayerEntry Source(string name, int size)
+        {
+            var host = Path.Combine(sources, name);
+            System.IO.File.WriteAllBytes(host, [.. Enumerable.Range(0, size).Select(i => (byte)(i * 7 + name.Length))]);
+            return new LayerEntry(name, LayerEntryType.RegularFile) { Mode = (UnixFileMode)0b110_100_100, ModificationTime = time, Size = size, Content = LayerContent.FromFile(host) };
+        }
+        string? Digest(string path) => System.IO.File.Exists(path) ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.IO.File.ReadAllBytes(path))) : null;
+        // "large" is more than the tar pipe holds (8 MiB) before its writer waits for the extraction: the extraction
+        // sees its header long before its copy ends.
+        IReadOnlyList<LayerChange> Changes(int changedSize) => [Source("large", 12 << 20), Source("small", 10), Source("changed", changedSize)];
+        using var first = await LayerReuse.OpenAsync(store, null, Digest, CancellationToken.None);
+        var before = await cache.WriteAsync(store, Changes(1), Options, null, first, CancellationToken.None);
+
+        using var reuse = await LayerReuse.OpenAsync(store, first.Index(before), Digest, CancellationToken.None);
+        var after = await cache.WriteAsync(store, Changes(2), Options, null, reuse, CancellationToken.None);
+
+        ulong Inode(LayerDescriptor layer, string name) => Builder.Posix.LibC.LStat(Path.Combine(cache.Root, layer.DiffId.Hex, name))!.Value.Inode;
+        Assert.Equal(2, reuse.ReusedEntries);
+        Assert.Equal(Inode(before, "large"), Inode(after, "large"));
+        Assert.Equal(Inode(before, "small"), Inode(after, "small"));
+        Assert.NotEqual(Inode(before, "changed"), Inode(after, "changed"));
+        Assert.Equal(2, new FileInfo(Path.Combine(cache.Root, after.DiffId.Hex, "changed")).Length);
+    }
 }
