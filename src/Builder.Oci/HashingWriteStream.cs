@@ -30,8 +30,11 @@ internal sealed class HashingWriteStream(Stream inner, IncrementalHash? hash) : 
         {
             return;
         }
-        await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        // Hashed while the write runs: a file's asynchronous write is a pwrite on a thread-pool thread, so the two
+        // take two cores (both only read the buffer).
+        var write = inner.WriteAsync(buffer, cancellationToken);
         hash?.AppendData(buffer.Span);
+        await write.ConfigureAwait(false);
         Written += buffer.Length;
     }
 

@@ -57,6 +57,9 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
 
     private readonly bool _privileged = LibC.IsRoot;
     private readonly HashSet<string> _unpacked = new(StringComparer.Ordinal);
+    // Parent paths this session found to be real directories, so a layer's thousands of entries in one directory do
+    // not lstat its every parent again; forgotten whenever anything is removed, the only way one can stop being one.
+    private readonly HashSet<string> _realDirectories = new(StringComparer.Ordinal);
     private readonly List<(string Path, uint Mode, long Seconds, long Nanoseconds)> _directories = [];
     private readonly List<(string Path, uint Mode)> _madeWritable = [];
     private readonly List<LayerApplyWarning> _warnings = [];
@@ -419,6 +422,10 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
             }
             resolved.Add(component);
             var relative = string.Join('/', resolved);
+            if (_realDirectories.Contains(relative))
+            {
+                continue;
+            }
             var full = Full(relative);
             var status = LibC.LStat(full);
             if (status is null)
@@ -430,6 +437,7 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
                 LibC.MakeDirectory(full, 0x1ED);
                 LibC.Chmod(full, 0x1ED);
                 _unpacked.Add(relative);
+                _realDirectories.Add(relative);
                 continue;
             }
             if (status.Value.IsDirectory)
@@ -440,6 +448,11 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
                     _madeWritable.Add((relative, status.Value.Permissions));
                     LibC.Chmod(full, status.Value.Permissions | 0x1C0);
                 }
+                else if (!create && !_privileged && (status.Value.Permissions & 0x1C0) != 0x1C0)
+                {
+                    continue; // not remembered: a later entry creating below it must still make it writable
+                }
+                _realDirectories.Add(relative);
                 continue;
             }
             if (!status.Value.IsSymlink)
@@ -486,6 +499,7 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
     /// <summary>Removes an entry and, for a real directory, everything below it; symlinks are removed, never followed.</summary>
     private void RemoveAll(string relative)
     {
+        _realDirectories.Clear();
         var full = Full(relative);
         switch (LibC.LStat(full))
         {

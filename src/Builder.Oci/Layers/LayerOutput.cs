@@ -60,6 +60,7 @@ internal sealed class LayerOutput : IAsyncDisposable
     private ZstdSharp.CompressionStream? _zstd;
     private readonly IncrementalHash _diffId = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly Queue<Task<PooledBufferStream>> _pending = new();
+    private Task? _plainWrite;
     private byte[] _chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
     private int _filled;
     private long _uncompressedSize;
@@ -135,6 +136,7 @@ internal sealed class LayerOutput : IAsyncDisposable
         {
             await WriteOldestAsync(cancellationToken).ConfigureAwait(false);
         }
+        await PlainWrittenAsync().ConfigureAwait(false);
         if (_zstd is not null)
         {
             // Disposing ends the frame; flushing alone would leave it open.
@@ -159,8 +161,20 @@ internal sealed class LayerOutput : IAsyncDisposable
         switch (_compression)
         {
             case LayerCompression.None:
-                await _output.WriteAsync(chunk.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
-                ArrayPool<byte>.Shared.Return(chunk);
+                // The chunk goes out (the store hashes and writes it, an extraction reads it) on the other core while
+                // this one fills the next: one write in flight, so the chunks still arrive in order.
+                await PlainWrittenAsync().ConfigureAwait(false);
+                _plainWrite = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await _output.WriteAsync(chunk.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(chunk);
+                    }
+                }, CancellationToken.None);
                 break;
             case LayerCompression.Zstd:
                 await _zstd!.WriteAsync(chunk.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
@@ -182,6 +196,15 @@ internal sealed class LayerOutput : IAsyncDisposable
                     await WriteOldestAsync(cancellationToken).ConfigureAwait(false);
                 }
                 break;
+        }
+    }
+
+    private async ValueTask PlainWrittenAsync()
+    {
+        if (_plainWrite is { } write)
+        {
+            _plainWrite = null;
+            await write.ConfigureAwait(false);
         }
     }
 
@@ -215,7 +238,15 @@ internal sealed class LayerOutput : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // On failure: let in-flight compressions finish so their buffers go back, and write nothing more.
+        // On failure: let in-flight compressions and writes finish so their buffers go back, and write nothing more.
+        try
+        {
+            await PlainWrittenAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            // Already failing or cancelled; the first error is the one the caller sees.
+        }
         _output.Discard();
         while (_pending.Count > 0)
         {

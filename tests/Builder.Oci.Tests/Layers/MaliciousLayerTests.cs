@@ -125,6 +125,17 @@ public sealed class MaliciousLayerTests : IDisposable
         AssertUnsafe("a/secret", "points outside the target",
             Dir("a/"), File("a/inside"), Symlink("a", _sentinel), File("a/secret", "overwritten"));
 
+    // The applier remembers the directories it has seen to be real; a replacement anywhere above must undo that.
+    [Fact]
+    public Task A_parent_directory_replaced_by_an_escaping_symlink_after_entries_below_it_is_not_followed() =>
+        AssertUnsafe("a/b/secret", "points outside the target",
+            Dir("a/"), Dir("a/b/"), File("a/b/inside"), File("a/b/more"), Symlink("a", "../sentinel/.."), File("a/b/secret", "overwritten"));
+
+    [Fact]
+    public Task A_directory_whited_out_then_made_an_escaping_symlink_is_not_followed() =>
+        AssertUnsafe("a/b/secret", "points outside the target",
+            Dir("a/"), Dir("a/b/"), File("a/b/inside"), File(".wh.a"), Symlink("a", "../sentinel/.."), File("a/b/secret", "overwritten"));
+
     [Fact]
     public async Task A_directory_replaced_by_a_symlink_later_in_the_layer_does_not_pass_its_mode_outside()
     {
