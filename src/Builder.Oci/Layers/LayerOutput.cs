@@ -58,7 +58,7 @@ internal sealed class LayerOutput : IAsyncDisposable
     private readonly IncrementalHash? _digest;
     private readonly HashingWriteStream _output;
     private ZstdSharp.CompressionStream? _zstd;
-    private readonly IncrementalHash _diffId = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly IncrementalHash? _diffId;
     private readonly Queue<Task<PooledBufferStream>> _pending = new();
     private Task? _plainWrite;
     private byte[] _chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
@@ -66,8 +66,13 @@ internal sealed class LayerOutput : IAsyncDisposable
     private long _uncompressedSize;
     private long _chunks;
 
-    public LayerOutput(Stream destination, LayerCompression compression, int? level, int parallelism)
+    /// <param name="hashed">
+    /// False for a plain layer whose destination computes the digest (a store writer): hashing the same bytes here too
+    /// would cost a core a second pass; the descriptor's digest and diffID are then left for the caller to fill in.
+    /// </param>
+    public LayerOutput(Stream destination, LayerCompression compression, int? level, int parallelism, bool hashed = true)
     {
+        _diffId = hashed || compression != LayerCompression.None ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
         _compression = compression;
         _parallelism = Math.Max(1, parallelism);
         _digest = compression == LayerCompression.None ? null : IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -144,7 +149,7 @@ internal sealed class LayerOutput : IAsyncDisposable
             _zstd = null;
         }
         await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
-        var diffId = Digest.FromHash(Digest.Sha256, _diffId.GetHashAndReset());
+        var diffId = _diffId is null ? default : Digest.FromHash(Digest.Sha256, _diffId.GetHashAndReset());
         var digest = _compression == LayerCompression.None ? diffId : Digest.FromHash(Digest.Sha256, _digest!.GetHashAndReset());
         return new LayerDescriptor(new Descriptor(MediaType, digest, _output.Length), diffId, _uncompressedSize);
     }
@@ -153,7 +158,7 @@ internal sealed class LayerOutput : IAsyncDisposable
     {
         var chunk = _chunk;
         var length = _filled;
-        _diffId.AppendData(chunk, 0, length);
+        _diffId?.AppendData(chunk, 0, length);
         _uncompressedSize += length;
         _chunks++;
         _chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
@@ -265,7 +270,7 @@ internal sealed class LayerOutput : IAsyncDisposable
         }
         ArrayPool<byte>.Shared.Return(_chunk);
         _chunk = [];
-        _diffId.Dispose();
+        _diffId?.Dispose();
         _digest?.Dispose();
     }
 }

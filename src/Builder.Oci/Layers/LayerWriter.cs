@@ -30,13 +30,26 @@ public static class LayerWriter
         WriteToStoreAsync(store, changes, options, null, cancellationToken);
 
     /// <summary>As <see cref="WriteToStoreAsync(Content.IContentIngester, IEnumerable{LayerChange}, LayerWriterOptions?, CancellationToken)"/>, with <paramref name="reuse"/> (see <see cref="LayerReuse"/>).</summary>
+    public static Task<LayerDescriptor> WriteToStoreAsync(Content.IContentIngester store, IEnumerable<LayerChange> changes, LayerWriterOptions? options,
+        LayerReuse? reuse, CancellationToken cancellationToken) =>
+        WriteToStoreAsync(store, changes, options, reuse, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="WriteToStoreAsync(Content.IContentIngester, IEnumerable{LayerChange}, LayerWriterOptions?, LayerReuse?, CancellationToken)"/>,
+    /// the tar's bytes also written to <paramref name="tee"/> as they go (an extraction reading them, say). A plain
+    /// layer is hashed once, by the store as it takes the bytes: its digest is its diffID.
+    /// </summary>
     public static async Task<LayerDescriptor> WriteToStoreAsync(Content.IContentIngester store, IEnumerable<LayerChange> changes, LayerWriterOptions? options,
-        LayerReuse? reuse, CancellationToken cancellationToken)
+        LayerReuse? reuse, Stream? tee, CancellationToken cancellationToken)
     {
+        options ??= new LayerWriterOptions();
         await using var writer = await Content.ContentStoreExtensions.OpenWriterAsync(store, cancellationToken).ConfigureAwait(false);
-        var layer = await WriteAsync(changes, writer.Stream, options, reuse, cancellationToken).ConfigureAwait(false);
-        await writer.CommitAsync(layer.Compressed.MediaType, layer.Compressed.Digest, layer.Compressed.Size, cancellationToken).ConfigureAwait(false);
-        return layer;
+        var destination = tee is null ? writer.Stream : new TeeWriteStream(writer.Stream, tee);
+        var plain = options.Compression == LayerCompression.None;
+        var layer = await WriteAsync(changes, destination, options, reuse, hashed: !plain, cancellationToken).ConfigureAwait(false);
+        var committed = await writer.CommitAsync(layer.Compressed.MediaType, plain ? null : layer.Compressed.Digest, layer.Compressed.Size, cancellationToken)
+            .ConfigureAwait(false);
+        return plain ? layer with { Compressed = committed, DiffId = committed.Digest } : layer;
     }
 
     /// <summary>
@@ -53,14 +66,19 @@ public static class LayerWriter
     /// recording the new tar's index (<paramref name="reuse"/>; see <see cref="LayerReuse"/>). The bytes are the ones
     /// the write without it gives.
     /// </summary>
-    public static async Task<LayerDescriptor> WriteAsync(IEnumerable<LayerChange> changes, Stream destination, LayerWriterOptions? options,
-        LayerReuse? reuse, CancellationToken cancellationToken)
+    public static Task<LayerDescriptor> WriteAsync(IEnumerable<LayerChange> changes, Stream destination, LayerWriterOptions? options,
+        LayerReuse? reuse, CancellationToken cancellationToken) =>
+        WriteAsync(changes, destination, options, reuse, hashed: true, cancellationToken);
+
+    // Unhashed (a plain layer whose destination digests it), the descriptor's digest and diffID are not yet known.
+    private static async Task<LayerDescriptor> WriteAsync(IEnumerable<LayerChange> changes, Stream destination, LayerWriterOptions? options,
+        LayerReuse? reuse, bool hashed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(changes);
         ArgumentNullException.ThrowIfNull(destination);
         options ??= new LayerWriterOptions();
         var plan = Plan(changes);
-        var output = new LayerOutput(destination, options.Compression, options.CompressionLevel, options.MaxDegreeOfParallelism);
+        var output = new LayerOutput(destination, options.Compression, options.CompressionLevel, options.MaxDegreeOfParallelism, hashed);
         await using (output.ConfigureAwait(false))
         {
             var tar = new LayerTarWriter(output, options.SourceDateEpoch, reuse);

@@ -66,17 +66,12 @@ public sealed class LayerCache(string root)
         }, cancellationToken);
         try
         {
-            LayerDescriptor layer;
-            await using (var writer = await store.OpenWriterAsync(cancellationToken).ConfigureAwait(false))
-            {
-                await using (var tee = new TeeWriteStream(writer.Stream, pipe.Writer.AsStream(leaveOpen: true)))
-                {
-                    layer = await LayerWriter.WriteAsync(changes, tee, options, reuse, cancellationToken).ConfigureAwait(false);
-                }
-                await pipe.Writer.CompleteAsync().ConfigureAwait(false);
-                await extract.ConfigureAwait(false);
-                await writer.CommitAsync(layer.Compressed.MediaType, layer.Compressed.Digest, layer.Compressed.Size, cancellationToken).ConfigureAwait(false);
-            }
+            // The blob is committed before the extraction is known to have succeeded: should it fail, the blob is
+            // complete and verified, just not referenced (prune removes it), and the extracted copy is discarded.
+            var layer = await LayerWriter.WriteToStoreAsync(store, changes, options, reuse, pipe.Writer.AsStream(leaveOpen: true), cancellationToken)
+                .ConfigureAwait(false);
+            await pipe.Writer.CompleteAsync().ConfigureAwait(false);
+            await extract.ConfigureAwait(false);
             await AdoptAsync(layer.DiffId, directory, cancellationToken).ConfigureAwait(false);
             return layer;
         }

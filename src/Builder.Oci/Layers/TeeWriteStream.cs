@@ -1,6 +1,4 @@
-using Builder.Oci;
-
-namespace Builder.Sandbox.Snapshots;
+namespace Builder.Oci.Layers;
 
 /// <summary>Writes go to both streams, in order; disposing closes neither (their owners do).</summary>
 internal sealed class TeeWriteStream(Stream first, Stream second) : WriteOnlyStream
