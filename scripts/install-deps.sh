@@ -2,7 +2,7 @@
 # Installs the system packages the builder and its tests use (Debian/Ubuntu, as root or through sudo).
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
-packages=(runc uidmap docker-registry skopeo umoci busybox-static debootstrap apache2-utils curl zstd python3 procps openssl git xz-utils)
+packages=(runc uidmap docker-registry skopeo umoci busybox-static debootstrap apache2-utils curl zstd python3 procps openssl git xz-utils shellcheck)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,6 @@
 using Builder.Dockerfile.Ignore;
 using Builder.Lint;
+using Builder.Lint.ShellCheck;
 using Microsoft.Build.Framework;
 
 namespace Builder.MSBuild;
@@ -16,6 +17,9 @@ public sealed class LintDockerfile : Microsoft.Build.Utilities.Task
     /// <summary>error, warning, info, style or none.</summary>
     public string FailureThreshold { get; set; } = "error";
 
+    /// <summary>ShellCheck on RUN scripts: auto (when shellcheck is on PATH; empty means auto), off, or the executable's path.</summary>
+    public string ShellCheck { get; set; } = "auto";
+
     public override bool Execute()
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(Dockerfile))!;
@@ -23,8 +27,9 @@ public sealed class LintDockerfile : Microsoft.Build.Utilities.Task
         var config = configPath is null ? LintConfig.Default : LintConfig.Parse(File.ReadAllText(configPath));
         var threshold = LintConfig.ParseSeverity(FailureThreshold);
         var ignoreFile = DockerIgnore.CandidateFiles(Path.GetFileName(Dockerfile)).Select(c => Path.Combine(directory, c)).FirstOrDefault(File.Exists);
-        var findings = DockerfileLinter.Lint(File.ReadAllText(Dockerfile), Path.GetFileName(Dockerfile), config,
-            ignoreFile is null ? null : DockerIgnore.ReadPatterns(File.ReadAllText(ignoreFile)));
+        var checker = ShellChecker.Resolve(string.IsNullOrEmpty(ShellCheck) ? "auto" : ShellCheck, Environment.GetEnvironmentVariable);
+        var inputs = new LintInputs(ignoreFile is null ? null : DockerIgnore.ReadPatterns(File.ReadAllText(ignoreFile)), null, "linux/amd64") { ShellCheck = checker };
+        var findings = DockerfileLinter.Lint(File.ReadAllText(Dockerfile), Path.GetFileName(Dockerfile), config, inputs);
         foreach (var finding in findings)
         {
             var helpLink = DockerfileLinter.Rule(finding.RuleId)?.DocsUri;

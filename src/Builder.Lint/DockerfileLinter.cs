@@ -1,6 +1,7 @@
 using Builder.Dockerfile.Binding;
 using Builder.Dockerfile.Syntax;
 using Builder.Lint.Rules;
+using Builder.Lint.ShellCheck;
 
 namespace Builder.Lint;
 
@@ -9,6 +10,9 @@ public sealed record LintInputs(IReadOnlyList<string>? IgnorePatterns, Func<stri
 {
     /// <summary>A <c># check=</c> directive's value that replaces the Dockerfile's own (the BUILDKIT_DOCKERFILE_CHECK build arg).</summary>
     public string? CheckDirective { get; init; }
+
+    /// <summary>ShellCheck for the RUN scripts (SC findings), or null for none.</summary>
+    public ShellChecker? ShellCheck { get; init; }
 }
 
 /// <summary>
@@ -22,7 +26,8 @@ public static class DockerfileLinter
 
     public static IReadOnlyList<LintRule> Rules { get; } = [.. Checks.SelectMany(c => c.Rules).OrderBy(r => r.Id, StringComparer.Ordinal)];
 
-    public static LintRule? Rule(string id) => Rules.FirstOrDefault(r => string.Equals(r.Id, id, StringComparison.OrdinalIgnoreCase));
+    /// <summary>A DL rule, a BuildKit check, or an SC code (<see cref="ShellCheckRules"/>); null for anything else.</summary>
+    public static LintRule? Rule(string id) => Rules.FirstOrDefault(r => string.Equals(r.Id, id, StringComparison.OrdinalIgnoreCase)) ?? ShellCheckRules.Rule(id);
 
     public static IReadOnlyList<LintFinding> Lint(string text, string fileName, LintConfig config, IReadOnlyList<string>? ignorePatterns = null) =>
         Lint(text, fileName, config, new LintInputs(ignorePatterns, null, "linux/amd64"));
@@ -49,14 +54,36 @@ public static class DockerfileLinter
             BaseImagePlatform = inputs.BaseImagePlatform,
             TargetPlatform = inputs.TargetPlatform,
         };
+        // ShellCheck (another process) checks the RUN scripts while the rules run here.
+        var shellCheck = inputs.ShellCheck is { } checker ? Task.Run(() => ShellCheckFindings(checker, ShellCheckScripts.Of(syntax))) : null;
         var findings = Checks.SelectMany(c => c.Analyze(context)).ToList();
+        if (shellCheck is not null)
+        {
+            findings.AddRange(shellCheck.GetAwaiter().GetResult());
+        }
         return Filter(findings, syntax, config, inputs.CheckDirective ?? syntax.Directive("check")?.Value);
+    }
+
+    /// <summary>The scripts of every RUN in <paramref name="text"/> that ShellCheck is given, to check many Dockerfiles' in one batch first.</summary>
+    public static IEnumerable<string> ShellCheckScriptsOf(string text, string fileName) =>
+        ShellCheckScripts.Of(DockerfileParser.Parse(text, fileName)).Select(s => s.Text);
+
+    // hadolint's SC findings: the code, ShellCheck's level and message, at the RUN's line (a heredoc body's at its own), each once.
+    private static IEnumerable<LintFinding> ShellCheckFindings(ShellChecker checker, IReadOnlyList<ShellCheckScript> scripts)
+    {
+        checker.Prefetch(scripts.Select(s => s.Text));
+        return scripts.SelectMany(script => checker.Check(script.Text).Select(c =>
+        {
+            var line = script.DockerfileLine(c.Line);
+            return new LintFinding($"SC{c.Code}", ShellCheckRules.SeverityOf(c.Level), c.Message, line, line == script.Line ? script.Column : c.Column);
+        })).Distinct().ToList();
     }
 
     private static List<LintFinding> Filter(List<LintFinding> findings, DockerfileSyntax syntax, LintConfig config, string? checkDirective)
     {
         var global = new HashSet<string>(StringComparer.Ordinal);
-        var perLine = new Dictionary<int, HashSet<string>>();
+        var perLine = new List<(int From, int Through, HashSet<string> Ids)>();
+        var startingAt = syntax.Instructions.GroupBy(i => i.Span.Start.Line).ToDictionary(g => g.Key, g => g.First());
         var perStage = new List<(int From, int Until, HashSet<string> Ids)>();
         var fromLines = syntax.Instructions.Where(i => i.Is("FROM")).Select(i => i.Span.Start.Line).ToList();
         foreach (var comment in syntax.Comments)
@@ -81,12 +108,10 @@ public static class DockerfileLinter
                     global.UnionWith(pragma.Ids);
                     break;
                 case PragmaScope.Line:
-                    // hadolint applies an inline ignore to the line right after the comment: the instruction starting there.
-                    if (!perLine.TryGetValue(line + 1, out var set))
-                    {
-                        perLine[line + 1] = set = new HashSet<string>(StringComparer.Ordinal);
-                    }
-                    set.UnionWith(pragma.Ids);
+                    // hadolint applies an inline ignore to the line right after the comment: the instruction starting
+                    // there, all of it (a RUN's heredoc body has SC findings on its own lines).
+                    var through = startingAt.TryGetValue(line + 1, out var next) ? next.Span.End.Line : line + 1;
+                    perLine.Add((line + 1, through, [.. pragma.Ids]));
                     break;
                 case PragmaScope.Stage when fromLines.IndexOf(line + 1) is var index and >= 0:
                     // A stage ignore applies to the stage whose FROM comes right after it, up to the next FROM.
@@ -133,7 +158,7 @@ public static class DockerfileLinter
 
         bool Ignored(LintFinding f) =>
             global.Contains(f.RuleId) || config.Ignored.Contains(f.RuleId)
-            || (perLine.TryGetValue(f.Line, out var ids) && ids.Contains(f.RuleId))
+            || perLine.Any(p => f.Line >= p.From && f.Line <= p.Through && p.Ids.Contains(f.RuleId))
             || perStage.Any(s => f.Line >= s.From && f.Line < s.Until && s.Ids.Contains(f.RuleId));
 
         return [.. findings

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Builder.Dockerfile.Ignore;
 using Builder.Lint;
 using Builder.Lint.Formatters;
+using Builder.Lint.ShellCheck;
 
 namespace Builder.Cli.Commands;
 
@@ -11,20 +12,30 @@ internal static class LintCommand
     public static Command Create(CliIo io)
     {
         var files = new Argument<string[]>("DOCKERFILE") { Description = "Dockerfiles to lint", Arity = ArgumentArity.ZeroOrMore };
-        var format = new Option<string>("--format", "-f") { Description = "tty, json, sarif, checkstyle or gnu", DefaultValueFactory = _ => "tty" };
-        format.AcceptOnlyFromAmong([.. LintFormatter.Formats]);
+        var formatOption = new Option<string>("--format", "-f") { Description = "tty, json, sarif, checkstyle or gnu", DefaultValueFactory = _ => "tty" };
+        formatOption.AcceptOnlyFromAmong([.. LintFormatter.Formats]);
         var config = new Option<string?>("--config", "-c") { Description = "A .hadolint.yaml (default: found where hadolint looks)" };
         var ignore = new Option<string[]>("--ignore") { Description = "A rule to ignore (repeatable)" };
         var threshold = new Option<string?>("--failure-threshold", "-t") { Description = "error, warning, info, style or none (default: the config's, else info)" };
         var noFail = new Option<bool>("--no-fail") { Description = "Exit 0 even with findings" };
         var explain = new Option<string?>("--explain") { Description = "Explain a rule: why, with a bad and a good example" };
-        var command = new Command("lint", "Lint Dockerfiles with hadolint's rules and BuildKit's checks") { files, format, config, ignore, threshold, noFail, explain };
+        var shellcheck = new Option<string>("--shellcheck")
+        {
+            Description = "ShellCheck on RUN scripts: auto (when shellcheck is on PATH), off, or the executable's path",
+            DefaultValueFactory = _ => "auto",
+        };
+        var command = new Command("lint", "Lint Dockerfiles with hadolint's rules, ShellCheck and BuildKit's checks")
+        {
+            files, formatOption, config, ignore, threshold, noFail, explain, shellcheck,
+        };
         command.SetAction(async (result, cancellationToken) =>
         {
             if (result.GetValue(explain) is { } id)
             {
                 var rule = DockerfileLinter.Rule(id) ?? throw new UsageException($"unknown rule {id}");
-                io.Out.WriteLine($"{rule.Id} ({LintFormatter.Level(rule.DefaultSeverity)}): {rule.Title}\n\n{rule.Rationale}\n\nBad:\n{Indent(rule.BadExample)}\n\nGood:\n{Indent(rule.GoodExample)}\n\n{rule.DocsUri}");
+                io.Out.WriteLine(rule.BadExample.Length == 0
+                    ? $"{rule.Id} ({LintFormatter.Level(rule.DefaultSeverity)}): {rule.Title}\n\n{rule.Rationale}"
+                    : $"{rule.Id} ({LintFormatter.Level(rule.DefaultSeverity)}): {rule.Title}\n\n{rule.Rationale}\n\nBad:\n{Indent(rule.BadExample)}\n\nGood:\n{Indent(rule.GoodExample)}\n\n{rule.DocsUri}");
                 return ExitCodes.Ok;
             }
             var paths = result.GetValue(files) ?? [];
@@ -39,20 +50,40 @@ internal static class LintCommand
             {
                 settings = settings with { FailureThreshold = ParseThreshold(level) };
             }
+            var shellCheckSetting = result.GetValue(shellcheck)!;
+            ShellChecker? checker;
+            try
+            {
+                checker = ShellChecker.Resolve(shellCheckSetting, Environment.GetEnvironmentVariable);
+            }
+            catch (FileNotFoundException e)
+            {
+                throw new UsageException($"--shellcheck: {e.Message}");
+            }
+            var format = result.GetValue(formatOption)!;
+            if (checker is null && shellCheckSetting == "auto" && format == "tty")
+            {
+                io.Error.WriteLine("notice: shellcheck is not on PATH: RUN scripts are not checked (install shellcheck, or pass --shellcheck=off)");
+            }
+            var texts = paths.Select(p => (Path: p, Text: CliFiles.ReadText(p))).ToList();
+            // Every Dockerfile's scripts in one batch: a shellcheck process per CPU, not one per file.
+            checker?.Prefetch(texts.SelectMany(t => DockerfileLinter.ShellCheckScriptsOf(t.Text, Path.GetFileName(t.Path))));
             var results = new List<(string, IReadOnlyList<LintFinding>)>();
             // Base images' platforms come from the local store when there is one; linting never creates a store.
             using var images = File.Exists(Path.Combine(Oci.Content.StoreLocation.Resolve(), Oci.Content.OciLayoutStore.IndexFileName))
                 ? await LocalImages.OpenAsync(cancellationToken) : null;
-            foreach (var path in paths)
+            foreach (var (path, text) in texts)
             {
-                var text = CliFiles.ReadText(path);
                 // Beside the Dockerfile, and named as the Dockerfile was: a bad pattern is "dir/.dockerignore:3: …".
                 var ignoreFile = DockerIgnore.CandidateFiles(Path.GetFileName(path)).Select(c => Path.Join(Path.GetDirectoryName(path), c)).FirstOrDefault(File.Exists);
                 var patterns = ignoreFile is null ? null : DockerIgnore.ReadPatterns(await File.ReadAllTextAsync(ignoreFile, cancellationToken), ignoreFile);
-                var inputs = new LintInputs(patterns, images is null ? null : image => BaseImagePlatform(images, image, cancellationToken), Oci.Platform.Host.ToString());
+                var inputs = new LintInputs(patterns, images is null ? null : image => BaseImagePlatform(images, image, cancellationToken), Oci.Platform.Host.ToString())
+                {
+                    ShellCheck = checker,
+                };
                 results.Add((path, DockerfileLinter.Lint(text, Path.GetFileName(path), settings, inputs)));
             }
-            io.Out.Write(LintFormatter.Format(result.GetValue(format)!, results, color: !Console.IsOutputRedirected));
+            io.Out.Write(LintFormatter.Format(format, results, color: !Console.IsOutputRedirected));
             var fails = !settings.NoFail && !result.GetValue(noFail) && results.Any(r => DockerfileLinter.Fails(r.Item2, settings.FailureThreshold));
             return fails ? ExitCodes.Failure : ExitCodes.Ok;
         });

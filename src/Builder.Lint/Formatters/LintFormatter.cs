@@ -90,7 +90,7 @@ public static class LintFormatter
             json.WriteString("informationUri", "https://github.com/hadolint/hadolint");
             json.WriteStartArray("rules");
             var used = results.SelectMany(r => r.Findings).Select(f => f.RuleId).Distinct().ToList();
-            foreach (var rule in DockerfileLinter.Rules.Where(r => used.Contains(r.Id)))
+            foreach (var rule in used.Select(DockerfileLinter.Rule).OfType<LintRule>().OrderBy(r => r.Id, StringComparer.Ordinal))
             {
                 json.WriteStartObject();
                 json.WriteString("id", rule.Id);
