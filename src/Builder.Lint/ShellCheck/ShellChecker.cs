@@ -44,7 +44,11 @@ public sealed class ShellChecker(string executable)
     public void Prefetch(IEnumerable<string> scripts)
     {
         var pending = scripts.Distinct(StringComparer.Ordinal).Where(s => !_checked.ContainsKey(s)).ToList();
-        var batches = pending.Chunk(Math.Max(1, Math.Min(ScriptsPerProcess, (pending.Count + Environment.ProcessorCount - 1) / Environment.ProcessorCount))).ToList();
+        // Equal batches, as many as a multiple of the CPUs, so that no core is left with the last batch alone.
+        var cpus = Environment.ProcessorCount;
+        var count = (pending.Count + ScriptsPerProcess - 1) / ScriptsPerProcess;
+        count = Math.Max(1, Math.Min(pending.Count, (count + cpus - 1) / cpus * cpus));
+        var batches = pending.Chunk(Math.Max(1, (pending.Count + count - 1) / count)).ToList();
         try
         {
             Parallel.ForEach(batches, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, batch =>
