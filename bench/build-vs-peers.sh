@@ -64,8 +64,9 @@ for run in $(seq "$runs"); do
   done
 done
 
-median_ms() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-spread() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo / 1000, hi / 1000 }'; }
+# (A tool not run has no figures: grep finding nothing must not end the script.)
+median_ms() { tr ' ' '\n' <<<"$1" | { grep . || true; } | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+spread() { tr ' ' '\n' <<<"$1" | { grep . || true; } | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo / 1000, hi / 1000 }'; }
 printf 'context: %s files, %s (SCALE=%s); %d cores; %d runs each, wall-clock seconds\n' \
   "$(find "$ctx/tree" -type f | wc -l)" "$(du -sh "$ctx/tree" | cut -f1)" "$scale" "$(nproc)" "$runs"
 echo "every run (seconds, in run order):"
