@@ -174,10 +174,10 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
 
     private async Task<Blob<ImageManifest>> WriteImageAsync(StageResult target, BuildRequest request, CancellationToken cancellationToken)
     {
-        var history = HistoryTimes.Fill(target.Config.History ?? [], DateTimeOffset.UtcNow);
+        var history = HistoryTimes.Fill(target.Config.History ?? []);
         // BuildKit's exporter: the image was created when its last history entry was, so a rebuild that changed
         // nothing gives the same config, hence the same image ID.
-        Timestamp created = request.SourceDateEpoch is { } epoch ? epoch : history.LastOrDefault()?.Created ?? DateTimeOffset.UtcNow;
+        Timestamp? created = request.SourceDateEpoch is { } epoch ? epoch : history.LastOrDefault(h => h.Created is not null)?.Created;
         var config = target.Config.Config ?? new ContainerConfig();
         if (request.Labels.Count > 0)
         {

@@ -11,12 +11,11 @@ public sealed class ImageTimesTests : IDisposable
     private static readonly DateTimeOffset T0 = new(2020, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset T1 = T0.AddDays(1);
     private static readonly DateTimeOffset T2 = T0.AddDays(2);
-    private static readonly DateTimeOffset Fallback = T0.AddDays(9);
     private readonly TestEngine _engine = new();
 
     public void Dispose() => _engine.Dispose();
 
-    public static TheoryData<DateTimeOffset?[], DateTimeOffset[]> Histories => new()
+    public static TheoryData<DateTimeOffset?[], DateTimeOffset?[]> Histories => new()
     {
         // base, ENV, RUN, CMD: the config steps take the first new layer's time.
         { [T0, null, T1, null], [T0, T1, T1, T1] },
@@ -25,19 +24,19 @@ public sealed class ImageTimesTests : IDisposable
         // no new layer: the base's last time.
         { [T0, T1, null, null], [T0, T1, T1, T1] },
         { [T0, T1], [T0, T1] },
-        // nothing has a time: the fallback.
-        { [null, null], [Fallback, Fallback] },
+        // nothing has a time (scratch, config instructions only): none, as BuildKit writes it.
+        { [null, null], [null, null] },
     };
 
     [Theory]
     [MemberData(nameof(Histories))]
-    public void Missing_history_times_are_filled_as_BuildKit_fills_them(DateTimeOffset?[] times, DateTimeOffset[] expected)
+    public void Missing_history_times_are_filled_as_BuildKit_fills_them(DateTimeOffset?[] times, DateTimeOffset?[] expected)
     {
         var history = times.Select(t => new HistoryEntry { Created = t is { } v ? v : null, CreatedBy = "x" }).ToList();
 
-        var filled = HistoryTimes.Fill(history, Fallback);
+        var filled = HistoryTimes.Fill(history);
 
-        Assert.Equal(expected, filled.Select(h => h.Created!.Value.Value));
+        Assert.Equal(expected, filled.Select(h => h.Created?.Value));
     }
 
     [Fact]
@@ -57,6 +56,17 @@ public sealed class ImageTimesTests : IDisposable
         Assert.Equal([layerTime, layerTime], first.History.Select(h => h.Created));
         Assert.Equal(layerTime, labelled.Created);
         Assert.Equal(layerTime, labelled.History![^1].Created);
+    }
+
+    [Fact]
+    public async Task An_image_of_config_instructions_only_has_no_time_and_the_same_ID_every_build()
+    {
+        var (first, _) = await _engine.BuildAsync("FROM scratch\nENV X=1\nCMD [\"x\"]\n");
+        await Task.Delay(20);
+        var (again, _) = await _engine.BuildAsync("FROM scratch\nENV X=1\nCMD [\"x\"]\n");
+
+        Assert.Null(first.Created);
+        Assert.Equal(OciJson.ToBlob(first).Digest, OciJson.ToBlob(again).Digest);
     }
 
     [Fact]
