@@ -159,6 +159,20 @@ public static partial class LibC
     public static void MakeDirectory(string path, uint mode) => Check(mkdir(path, mode), "mkdir", path);
 
     /// <summary>
+    /// Turns direct I/O (O_DIRECT: writes go from the caller's aligned buffer to the disk, never through the page
+    /// cache) on or off for an open file; false when the file system refuses it (tmpfs, some network file systems).
+    /// </summary>
+    public static bool TrySetDirectIo(SafeFileHandle file, bool on)
+    {
+        // O_DIRECT's value differs between architectures (asm-generic uses 040000; arm64 0200000).
+        var direct = System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? 0x10000 : 0x4000;
+        const int F_GETFL = 3, F_SETFL = 4;
+        var fd = (int)file.DangerousGetHandle();
+        var flags = fcntl_int(fd, F_GETFL, 0);
+        return flags >= 0 && fcntl_int(fd, F_SETFL, on ? flags | direct : flags & ~direct) == 0;
+    }
+
+    /// <summary>
     /// Starts writing a range of a file to disk without waiting (sync_file_range with SYNC_FILE_RANGE_WRITE), so a
     /// later fsync finds little left to do. Only a hint: where it fails, the fsync does all the work as before.
     /// </summary>
@@ -287,6 +301,9 @@ public static partial class LibC
 
     [LibraryImport(Lib)]
     private static partial int sync_file_range(int fd, long offset, long nbytes, uint flags);
+
+    [LibraryImport(Lib, EntryPoint = "fcntl")]
+    private static partial int fcntl_int(int fd, int command, int argument);
 
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);

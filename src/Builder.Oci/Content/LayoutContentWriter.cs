@@ -15,6 +15,7 @@ internal sealed class LayoutContentWriter : IContentWriter
     private readonly string _tempPath;
     private readonly FileStream _file;
     private readonly IncrementalHash _hash;
+    private readonly Stream _output;
     private readonly HashingWriteStream _stream;
     private State _state;
 
@@ -25,7 +26,8 @@ internal sealed class LayoutContentWriter : IContentWriter
         _tempPath = tempPath;
         _file = file;
         _hash = Digest.CreateHash(algorithm);
-        _stream = new HashingWriteStream(new WritebackStream(file), _hash);
+        _output = (Stream?)DirectWriteStream.TryCreate(file) ?? new WritebackStream(file);
+        _stream = new HashingWriteStream(_output, _hash);
     }
 
     private enum State
@@ -139,6 +141,7 @@ internal sealed class LayoutContentWriter : IContentWriter
         }
         finally
         {
+            _output.Dispose(); // waits for a write still in flight
             _file.Dispose();
         }
     }

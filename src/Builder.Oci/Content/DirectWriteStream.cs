@@ -1,0 +1,130 @@
+using Builder.Posix;
+using Microsoft.Win32.SafeHandles;
+
+namespace Builder.Oci.Content;
+
+/// <summary>
+/// Writes a blob to its file with direct I/O: whole aligned 1 MiB blocks go from one of two pinned buffers straight
+/// to the disk while the other fills, and only the last partial block goes through the page cache.
+/// </summary>
+/// <remarks>
+/// Why: a blob is written once and read rarely, yet a buffered write first copies it into newly allocated page-cache
+/// pages. On the build benchmark's VM that copy was the largest cost of writing a 1.3 GB layer (perf:
+/// <c>copy_folio_from_iter_atomic</c> 18–31% of a one-file rebuild's samples; 2.4 ms per 1 MB pwrite, 2–3 s per layer,
+/// 0.25–3.1 s for the same 1.3 GB written by a small test program depending on how much page cache had to be
+/// reclaimed first), while the same 1.3 GB written with O_DIRECT took 0.61–0.62 s, with nothing left for the fsync.
+/// Where the file system refuses direct I/O (tmpfs, say) or a direct write fails, the rest goes through the page cache
+/// as before (<see cref="WritebackStream"/>).
+/// </remarks>
+internal sealed class DirectWriteStream : WriteOnlyStream
+{
+    private const int Block = 1 << 20;
+    private const int Alignment = 4096;
+
+    private readonly FileStream _file;
+    private readonly SafeFileHandle _handle;
+    private readonly Memory<byte>[] _buffers = new Memory<byte>[2];
+    private Task _writing = Task.CompletedTask;
+    private int _current;
+    private int _filled;
+    private long _offset;
+    private bool _direct = true;
+
+    private DirectWriteStream(FileStream file)
+    {
+        _file = file;
+        _handle = file.SafeFileHandle;
+        for (var i = 0; i < _buffers.Length; i++)
+        {
+            // Pinned (never moved), and sliced at the first aligned address: O_DIRECT reads the buffer by DMA.
+            var array = GC.AllocateUninitializedArray<byte>(Block + Alignment, pinned: true);
+            var start = System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(array, 0);
+            var skip = (int)((Alignment - (start % Alignment)) % Alignment);
+            _buffers[i] = array.AsMemory(skip, Block);
+        }
+    }
+
+    /// <summary>A direct-I/O stream over <paramref name="file"/>, or null when its file system does not take direct I/O.</summary>
+    public static DirectWriteStream? TryCreate(FileStream file) =>
+        LibC.TrySetDirectIo(file.SafeFileHandle, on: true) ? new DirectWriteStream(file) : null;
+
+    public override void Write(ReadOnlySpan<byte> buffer) => WriteAsync(buffer.ToArray()).AsTask().GetAwaiter().GetResult();
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var n = Math.Min(buffer.Length, Block - _filled);
+            buffer[..n].CopyTo(_buffers[_current][_filled..]);
+            _filled += n;
+            buffer = buffer[n..];
+            Written += n;
+            if (_filled == Block)
+            {
+                await WriteBlockAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    // The full buffer goes to the disk while the other one fills: one write in flight.
+    private async ValueTask WriteBlockAsync(CancellationToken cancellationToken)
+    {
+        await _writing.ConfigureAwait(false);
+        var block = _buffers[_current];
+        var offset = _offset;
+        _writing = Task.Run(() => WriteAt(block, offset), cancellationToken);
+        _offset += Block;
+        _current ^= 1;
+        _filled = 0;
+    }
+
+    private void WriteAt(ReadOnlyMemory<byte> data, long offset)
+    {
+        if (_direct)
+        {
+            try
+            {
+                RandomAccess.Write(_handle, data.Span, offset);
+                return;
+            }
+            catch (IOException)
+            {
+                // EINVAL on a file system that took the flag but not the write: buffered from here on.
+                _direct = false;
+                LibC.TrySetDirectIo(_handle, on: false);
+            }
+        }
+        RandomAccess.Write(_handle, data.Span, offset);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            // A write still in flight finishes (or fails) before the file it writes to is closed.
+            _writing.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Wait();
+        }
+        base.Dispose(disposing);
+    }
+
+    public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>Writes what is buffered: the last partial block through the page cache (direct I/O needs whole blocks).</summary>
+    public override async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await _writing.ConfigureAwait(false);
+        _writing = Task.CompletedTask;
+        if (_filled > 0)
+        {
+            if (_direct)
+            {
+                _direct = false;
+                LibC.TrySetDirectIo(_handle, on: false);
+            }
+            RandomAccess.Write(_handle, _buffers[_current].Span[.._filled], _offset);
+            _offset += _filled;
+            _filled = 0;
+        }
+        await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
