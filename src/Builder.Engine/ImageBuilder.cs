@@ -20,7 +20,8 @@ namespace Builder.Engine;
 /// parallel), builds them, and writes the target stage as an image into the store. Nothing is tagged unless the
 /// whole build succeeds; blobs of a failed build are left for prune, never referenced.
 /// </summary>
-public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter, LayerCache layers, IExecutor executor, RegistryClient registries)
+public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter, LayerCache layers, IExecutor executor, RegistryClient registries,
+    BinfmtEmulators? emulators = null)
 {
     public async Task<BuildResult> BuildAsync(BuildRequest request, IBuildProgress progress, CancellationToken cancellationToken)
     {
@@ -48,6 +49,7 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
         var platformArgs = PlatformArgs(request.Platform);
         var graph = StageGraph.Build(bound, new StageGraphOptions(request.BuildArgs, request.Target, platformArgs));
         CheckReferences(graph, fileName);
+        CheckEmulation(graph, request.Platform, fileName, emulators ?? BinfmtEmulators.Host);
 
         var relativeDockerfile = Path.GetRelativePath(contextDirectory, dockerfilePath);
         using var remoteCache = new RemoteCache(store, registries, progress);
@@ -122,6 +124,36 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
     /// Base images, --from images and FROM --platform, once expanded, must parse before anything is built: a typo
     /// is an error at its line, as BuildKit's "failed to parse stage name".
     /// </summary>
+    /// <summary>
+    /// A stage with RUN steps for a platform this machine cannot run natively needs QEMU (<see cref="BinfmtEmulators"/>):
+    /// without it the build fails here, before any step, at the stage's first RUN — not half-way with "exec format error".
+    /// A stage runs on its FROM's platform (a stage built on a stage, on that one's), else on the build's target.
+    /// </summary>
+    private static void CheckEmulation(StageGraph graph, Platform target, string fileName, BinfmtEmulators emulators)
+    {
+        // (An unparsable --platform is the FROM step's error to give, with its place.)
+        Platform PlatformOf(StageNode node) => node.Platform is { } text ? Platform.Normalize(Platform.Parse(text))
+            : node.Base is BaseStage { StageIndex: var index } && graph.Stages.FirstOrDefault(s => s.Stage.Index == index) is { } parent ? PlatformOf(parent)
+            : target;
+
+        foreach (var node in graph.Stages)
+        {
+            Platform platform;
+            try
+            {
+                platform = PlatformOf(node);
+            }
+            catch (FormatException)
+            {
+                continue;
+            }
+            if (node.Stage.Instructions.OfType<RunInstruction>().FirstOrDefault() is { } run && emulators.Missing(platform) is { } reason)
+            {
+                throw new BuildException(fileName, run.Span.Start.Line, reason);
+            }
+        }
+    }
+
     private static void CheckReferences(StageGraph graph, string fileName)
     {
         foreach (var node in graph.Stages)

@@ -31,6 +31,9 @@ internal sealed class TestEngine : IDisposable
     /// <summary>The store the builds write to (open it to put base images in).</summary>
     public Task<OciLayoutStore> OpenStoreAsync() => OciLayoutStore.OpenAsync(Path.Combine(_directory, "store"), CancellationToken.None);
 
+    /// <summary>The binfmt_misc handlers builds see (default: this machine's).</summary>
+    public BinfmtEmulators? Emulators { get; set; }
+
     public void WriteFile(string name, string content) => File.WriteAllText(Path.Combine(Context, name), content);
 
     /// <summary>Builds <paramref name="dockerfile"/>; the image config it made and the progress events, in the order reported.</summary>
@@ -39,7 +42,7 @@ internal sealed class TestEngine : IDisposable
         WriteFile("Dockerfile", dockerfile);
         var store = await OpenStoreAsync();
         using var registries = new RegistryClient(new RegistryOptions(), new NoCredentials());
-        var builder = new ImageBuilder(store, new NoSnapshots(), new LayerCache(Path.Combine(_directory, "layers")), new NoExecutor(), registries);
+        var builder = new ImageBuilder(store, new NoSnapshots(), new LayerCache(Path.Combine(_directory, "layers")), new NoExecutor(), registries, Emulators);
         var request = new BuildRequest { ContextDirectory = Context, Target = target, BuildArgs = buildArgs ?? new Dictionary<string, string>(), RunChecks = false };
         var progress = _progress = new RecordedProgress();
 
