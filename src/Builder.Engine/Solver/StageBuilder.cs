@@ -162,7 +162,7 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
             _layers.Add(new StoredLayer(session.Store, layer, diffId));
             _image = _image with { RootFs = RootFs.Layers([.. _image.RootFs.DiffIds, diffId]) };
         }
-        History(output.CreatedBy, emptyLayer: output.Record.Layer is null, output.Record.Created);
+        History(output.CreatedBy, emptyLayer: output.Record.Layer is null, output.Record.Layer is null ? null : output.Record.Created);
     }
 
     // As in BuildKit's frontend, an entry's time is SOURCE_DATE_EPOCH or none: a layer's comes from when the layer was
@@ -170,7 +170,7 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
     private void History(string createdBy, bool emptyLayer, DateTimeOffset? layerCreated = null) =>
         _history.Add(new HistoryEntry
         {
-            Created = (session.Request.SourceDateEpoch ?? (emptyLayer ? null : layerCreated)) is { } created ? created : null,
+            Created = (session.Request.SourceDateEpoch ?? layerCreated) is { } created ? created : null,
             CreatedBy = createdBy,
             Comment = emptyLayer ? null : "buildkit.dockerfile.v0",
             EmptyLayer = emptyLayer,

@@ -10,9 +10,10 @@ namespace Builder.Oci.Content;
 /// <remarks>
 /// Why: a blob is written once and read rarely, yet a buffered write first copies it into newly allocated page-cache
 /// pages. On the build benchmark's VM that copy was the largest cost of writing a 1.3 GB layer (perf:
-/// <c>copy_folio_from_iter_atomic</c> 18–31% of a one-file rebuild's samples; 2.4 ms per 1 MB pwrite, 2–3 s per layer,
-/// 0.25–3.1 s for the same 1.3 GB written by a small test program depending on how much page cache had to be
-/// reclaimed first), while the same 1.3 GB written with O_DIRECT took 0.61–0.62 s, with nothing left for the fsync.
+/// <c>copy_folio_from_iter_atomic</c> 18–31% of a one-file rebuild's samples; 2.4 ms per 1 MB pwrite, 2–3 s per layer).
+/// A small test program writing the same 1.3 GB in 1 MB pwrites took 0.25–1.59 s buffered, depending on how much page
+/// cache had to be reclaimed first (3.09 s while another benchmark was setting up), and 0.61–0.62 s with O_DIRECT, with
+/// nothing left for the fsync.
 /// Where the file system refuses direct I/O (tmpfs, say) or a direct write fails, the rest goes through the page cache
 /// as before (<see cref="WritebackStream"/>).
 /// </remarks>
