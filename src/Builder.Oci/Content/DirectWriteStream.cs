@@ -20,7 +20,6 @@ namespace Builder.Oci.Content;
 internal sealed class DirectWriteStream : WriteOnlyStream
 {
     private const int Block = 1 << 20;
-    private const int Alignment = 4096;
 
     private readonly FileStream _file;
     private readonly SafeFileHandle _handle;
@@ -37,11 +36,7 @@ internal sealed class DirectWriteStream : WriteOnlyStream
         _handle = file.SafeFileHandle;
         for (var i = 0; i < _buffers.Length; i++)
         {
-            // Pinned (never moved), and sliced at the first aligned address: O_DIRECT reads the buffer by DMA.
-            var array = GC.AllocateUninitializedArray<byte>(Block + Alignment, pinned: true);
-            var start = System.Runtime.InteropServices.Marshal.UnsafeAddrOfPinnedArrayElement(array, 0);
-            var skip = (int)((Alignment - (start % Alignment)) % Alignment);
-            _buffers[i] = array.AsMemory(skip, Block);
+            _buffers[i] = AlignedBuffer.Allocate(Block);
         }
     }
 
