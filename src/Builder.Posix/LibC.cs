@@ -179,6 +179,28 @@ public static partial class LibC
     public static void StartWriteback(SafeFileHandle file, long offset, long length) =>
         _ = sync_file_range((int)file.DangerousGetHandle(), offset, length, SYNC_FILE_RANGE_WRITE);
 
+    /// <summary>
+    /// Reads what of <paramref name="buffer"/>'s length at <paramref name="offset"/> is already in the page cache
+    /// (preadv2 with RWF_NOWAIT): the count read, 0 at the end of the file, or -1 when the next byte would have to come
+    /// from the disk (or the kernel cannot tell: then the caller reads it another way).
+    /// </summary>
+    public static unsafe int ReadIfCached(SafeFileHandle file, Span<byte> buffer, long offset)
+    {
+        const int RWF_NOWAIT = 0x8;
+        fixed (byte* start = buffer)
+        {
+            var vector = new IoVector { Base = start, Length = (nuint)buffer.Length };
+            var n = preadv2((int)file.DangerousGetHandle(), &vector, 1, offset, RWF_NOWAIT);
+            return n >= 0 ? (int)n : -1;
+        }
+    }
+
+    private unsafe struct IoVector
+    {
+        public byte* Base;
+        public nuint Length;
+    }
+
     /// <summary>Creates <paramref name="path"/> as a symlink to <paramref name="target"/>.</summary>
     public static void Symlink(string target, string path) => Check(symlink(target, path), "symlink", path);
 
@@ -301,6 +323,9 @@ public static partial class LibC
 
     [LibraryImport(Lib)]
     private static partial int sync_file_range(int fd, long offset, long nbytes, uint flags);
+
+    [LibraryImport(Lib)]
+    private static unsafe partial nint preadv2(int fd, IoVector* vectors, int count, long offset, int flags);
 
     [LibraryImport(Lib, EntryPoint = "fcntl")]
     private static partial int fcntl_int(int fd, int command, int argument);

@@ -46,6 +46,8 @@ internal sealed class LayerOutput : IAsyncDisposable
 {
     public const int ChunkSize = 1 << 20;
 
+    private const int PlainWritesInFlight = 4;
+
     /// <summary>Level 6 (CompressionLevel.Optimal; zlib-ng in .NET 9+), as gzip's and Go's default: the measured choice above.</summary>
     public const int DefaultGzipLevel = 6;
 
@@ -60,7 +62,8 @@ internal sealed class LayerOutput : IAsyncDisposable
     private ZstdSharp.CompressionStream? _zstd;
     private readonly IncrementalHash? _diffId;
     private readonly Queue<Task<PooledBufferStream>> _pending = new();
-    private Task? _plainWrite;
+    // Plain chunks on their way out, oldest first; each waits for the one before it, so they arrive in order.
+    private readonly Queue<Task> _plainWrites = new();
     private byte[] _chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
     private int _filled;
     private long _uncompressedSize;
@@ -167,19 +170,26 @@ internal sealed class LayerOutput : IAsyncDisposable
         {
             case LayerCompression.None:
                 // The chunk goes out (the store hashes and writes it, an extraction reads it) on the other core while
-                // this one fills the next: one write in flight, so the chunks still arrive in order.
-                await PlainWrittenAsync().ConfigureAwait(false);
-                _plainWrite = Task.Run(async () =>
+                // this one fills the next. A few in flight, not one: how long a chunk takes to fill varies with its
+                // files (many small ones cost syscalls), how long it takes to write does not, and a queue of one
+                // made either side wait for the other on every chunk.
+                while (_plainWrites.Count >= PlainWritesInFlight)
+                {
+                    await _plainWrites.Dequeue().ConfigureAwait(false);
+                }
+                var before = _plainWrites.Count > 0 ? _plainWrites.Last() : Task.CompletedTask;
+                _plainWrites.Enqueue(Task.Run(async () =>
                 {
                     try
                     {
+                        await before.ConfigureAwait(false);
                         await _output.WriteAsync(chunk.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
                     }
                     finally
                     {
                         ArrayPool<byte>.Shared.Return(chunk);
                     }
-                }, CancellationToken.None);
+                }, CancellationToken.None));
                 break;
             case LayerCompression.Zstd:
                 await _zstd!.WriteAsync(chunk.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
@@ -206,10 +216,9 @@ internal sealed class LayerOutput : IAsyncDisposable
 
     private async ValueTask PlainWrittenAsync()
     {
-        if (_plainWrite is { } write)
+        while (_plainWrites.Count > 0)
         {
-            _plainWrite = null;
-            await write.ConfigureAwait(false);
+            await _plainWrites.Dequeue().ConfigureAwait(false);
         }
     }
 
@@ -244,13 +253,16 @@ internal sealed class LayerOutput : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // On failure: let in-flight compressions and writes finish so their buffers go back, and write nothing more.
-        try
+        while (_plainWrites.Count > 0)
         {
-            await PlainWrittenAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException)
-        {
-            // Already failing or cancelled; the first error is the one the caller sees.
+            try
+            {
+                await _plainWrites.Dequeue().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException)
+            {
+                // Already failing or cancelled; the first error is the one the caller sees.
+            }
         }
         _output.Discard();
         while (_pending.Count > 0)

@@ -296,13 +296,14 @@ internal sealed class LayerTarWriter(LayerOutput output, DateTimeOffset? sourceD
         {
             reuse!.Record(name, offset, _header.WrittenCount, entry.Size, sha256);
         }
-        if (sha256 is not null && await reuse!.TryCopyAsync(name, _header.WrittenMemory, entry.Size, sha256, output, cancellationToken).ConfigureAwait(false))
-        {
-            await output.WriteZerosAsync(TarFormat.Padding(entry.Size), cancellationToken).ConfigureAwait(false);
-            return;
-        }
+        var previous = sha256 is not null ? reuse!.TryTake(name, _header.WrittenSpan, entry.Size, sha256) : null;
         await output.WriteAsync(_header.WrittenMemory, cancellationToken).ConfigureAwait(false);
-        if (entry.Type == LayerEntryType.RegularFile)
+        if (previous is not null)
+        {
+            await CopyFileAsync(name, entry.Size, (FileLayerContent)entry.Content!, previous, cancellationToken).ConfigureAwait(false);
+            await output.WriteZerosAsync(TarFormat.Padding(entry.Size), cancellationToken).ConfigureAwait(false);
+        }
+        else if (entry.Type == LayerEntryType.RegularFile)
         {
             await WriteContentAsync(name, entry, cancellationToken).ConfigureAwait(false);
             await output.WriteZerosAsync(TarFormat.Padding(entry.Size), cancellationToken).ConfigureAwait(false);
@@ -334,7 +335,7 @@ internal sealed class LayerTarWriter(LayerOutput output, DateTimeOffset? sourceD
                 await output.WriteAsync(bytes.Bytes, cancellationToken).ConfigureAwait(false);
                 return;
             case FileLayerContent file:
-                await CopyFileAsync(name, entry.Size, file, cancellationToken).ConfigureAwait(false);
+                await CopyFileAsync(name, entry.Size, file, null, cancellationToken).ConfigureAwait(false);
                 return;
             case StreamLayerContent stream:
                 var source = stream.Open();
@@ -346,7 +347,13 @@ internal sealed class LayerTarWriter(LayerOutput output, DateTimeOffset? sourceD
         }
     }
 
-    private async ValueTask CopyFileAsync(string name, long size, FileLayerContent file, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies a file's content into the tar. With <paramref name="previous"/> (where the previous tar holds the same
+    /// content, see <see cref="LayerReuse"/>), what is not in the page cache is read from the previous tar instead: one
+    /// sequential direct-I/O read rather than one file after another from the disk, and nothing from the disk at all
+    /// where the context was just read or written (a checkout, an edit).
+    /// </summary>
+    private async ValueTask CopyFileAsync(string name, long size, FileLayerContent file, long? previous, CancellationToken cancellationToken)
     {
         using var handle = LibC.OpenReadNoFollow(file.FilePath);
         var status = LibC.FStat(handle, file.FilePath);
@@ -365,7 +372,9 @@ internal sealed class LayerTarWriter(LayerOutput output, DateTimeOffset? sourceD
             var memory = output.GetMemory();
             var wanted = (int)Math.Min(memory.Length, size - offset);
             // Local files: a synchronous pread straight into the chunk is the fastest path (no copy, no task).
-            var n = RandomAccess.Read(handle, memory.Span[..wanted], offset);
+            var n = previous is not { } from ? RandomAccess.Read(handle, memory.Span[..wanted], offset)
+                : LibC.ReadIfCached(handle, memory.Span[..wanted], offset) is var cached and >= 0 ? cached
+                : reuse!.ReadPrevious(memory.Span[..wanted], from + offset, name);
             if (n == 0)
             {
                 throw new IOException($"{file.FilePath} shrank while the layer was being written ({size} → {offset} bytes)");

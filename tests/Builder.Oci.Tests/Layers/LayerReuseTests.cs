@@ -1,6 +1,8 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Builder.Oci.Content;
 using Builder.Oci.Layers;
+using Microsoft.Win32.SafeHandles;
 
 namespace Builder.Oci.Tests.Layers;
 
@@ -62,6 +64,54 @@ public sealed class LayerReuseTests : IDisposable
 
     private LayerChange[] Tree(string changedText = "two") =>
         [Dir("app"), FileEntry("app/a", new string('a', 1000)), FileEntry("app/b", changedText), FileEntry("app/c", new string('c', 70_000))];
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int posix_fadvise(SafeFileHandle fd, long offset, long length, int advice);
+
+    /// <summary>Drops a file's pages from the page cache (written back first), so reading it needs the disk.</summary>
+    private static void Evict(string path)
+    {
+        using var file = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
+        RandomAccess.FlushToDisk(file);
+        Assert.Equal(0, posix_fadvise(file, 0, 0, 4)); // POSIX_FADV_DONTNEED
+    }
+
+    [Fact]
+    public async Task An_unchanged_files_bytes_come_from_the_page_cache_when_there_and_from_the_previous_tar_when_not()
+    {
+        // Which copy was read is made visible by a digest that lies: app/c's source is rewritten with other bytes of the
+        // same size but said to hold the old content. From memory the new bytes are taken; from the previous tar, the old.
+        var (_, index, _) = await WriteAsync(Tree(), null);
+        var source = Path.Combine(_files, "app_c");
+        var oldDigest = Sha256(source);
+        string? Lying(string path) => path == source ? oldDigest : Sha256(path);
+
+        async Task<char> FirstByteOfAsync(bool evicted)
+        {
+            var changes = Tree();
+            File.WriteAllText(source, new string('d', 70_000));
+            if (evicted)
+            {
+                Evict(source);
+            }
+            using var reuse = await LayerReuse.OpenAsync(_store, index, Lying, CancellationToken.None);
+            var layer = await LayerWriter.WriteToStoreAsync(_store, changes, Plain, reuse, CancellationToken.None);
+            Assert.Equal(3, reuse.ReusedEntries);
+            await using var tar = await _store.OpenReadAsync(layer.Compressed.Digest, CancellationToken.None);
+            var reader = new TarEntryReader(tar);
+            while (await reader.NextAsync(CancellationToken.None) is { } header)
+            {
+                if (header.Name == "app/c")
+                {
+                    return (char)(await reader.ReadDataAsync(CancellationToken.None)).Span[0];
+                }
+            }
+            throw new InvalidOperationException("the layer has no app/c");
+        }
+
+        Assert.Equal('d', await FirstByteOfAsync(evicted: false));
+        Assert.Equal('c', await FirstByteOfAsync(evicted: true));
+    }
 
     [Fact]
     public async Task A_changed_file_is_written_and_the_others_are_taken_from_the_previous_tar()

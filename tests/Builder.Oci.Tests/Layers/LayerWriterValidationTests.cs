@@ -112,3 +112,64 @@ public sealed class LayerWriterValidationTests
         Assert.Equal(LayerCompression.None, LayerDecompression.Detect([]));
     }
 }
+
+/// <summary>
+/// A plain layer's chunks go out several at a time (<c>LayerOutput</c>); they still arrive in order, and a destination
+/// that fails part-way fails the write with its own error, with nothing left running.
+/// </summary>
+public sealed class LayerOutputOrderTests
+{
+    private static readonly LayerWriterOptions Plain = new() { Compression = LayerCompression.None };
+
+    private static LayerChange[] Files() =>
+        [.. Enumerable.Range(0, 40).Select(i => new LayerEntry($"f{i:D2}", LayerEntryType.RegularFile)
+        {
+            Size = 300_000 + i, Content = LayerContent.FromBytes(Enumerable.Range(0, 300_000 + i).Select(b => (byte)(b * 7 + i)).ToArray()),
+        })];
+
+    [Fact]
+    public async Task Chunks_in_flight_arrive_in_order()
+    {
+        var slow = new SlowStream();
+        var layer = await LayerWriter.WriteAsync(Files(), slow, Plain, CancellationToken.None);
+        var reference = new MemoryStream();
+        await LayerWriter.WriteAsync(Files(), reference, Plain, CancellationToken.None);
+        Assert.True(reference.ToArray().AsSpan().SequenceEqual(slow.Written.ToArray()));
+        Assert.Equal(Digest.Of(reference.ToArray()), layer.DiffId);
+    }
+
+    [Fact]
+    public async Task A_destination_failing_part_way_fails_the_write_with_its_error()
+    {
+        var error = await Assert.ThrowsAsync<IOException>(() => LayerWriter.WriteAsync(Files(), new SlowStream { FailAfter = 3 << 20 }, Plain, CancellationToken.None));
+        Assert.Equal("disk full", error.Message);
+    }
+
+    /// <summary>Takes a while per write, so several chunks are in flight; can fail once it holds <see cref="FailAfter"/> bytes.</summary>
+    private sealed class SlowStream : Stream
+    {
+        public MemoryStream Written { get; } = new();
+        public long FailAfter { get; init; } = long.MaxValue;
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(Random.Shared.Next(0, 3), cancellationToken);
+            if (Written.Length + buffer.Length > FailAfter)
+            {
+                throw new IOException("disk full");
+            }
+            Written.Write(buffer.Span);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => Written.Length;
+        public override long Position { get => Written.Length; set => throw new NotSupportedException(); }
+    }
+}
