@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security.Cryptography;
 using Builder.Oci.Content;
 
 namespace Builder.Oci.Layers;
@@ -118,40 +119,50 @@ public sealed class LayerReuse : IDisposable
 
     internal string? ContentDigest(LayerContent? content) => content is FileLayerContent file ? _contentDigest(file.FilePath) : null;
 
-    /// <summary>Records where a regular file's content went, for the next write.</summary>
-    internal void Record(string name, long offset, int headerLength, long size, string sha256) =>
-        _written.Add(new TarIndexEntry(name, offset, headerLength, size, sha256));
+    /// <summary>Records where a regular file's content went and what its header was, for the next write.</summary>
+    internal void Record(string name, long offset, ReadOnlySpan<byte> header, long size, string sha256) =>
+        _written.Add(new TarIndexEntry(name, offset, header.Length, size, sha256, HeaderDigest(header)));
+
+    private static string HeaderDigest(ReadOnlySpan<byte> header) => Convert.ToHexStringLower(SHA256.HashData(header));
 
     /// <summary>
-    /// Whether the entry's content can be taken as it was: its <paramref name="header"/> is, byte for byte, the previous
-    /// tar's at the index's offset and its content has the index's sha256. If so, it is marked reused and the offset of
-    /// its content in the previous tar is returned (for <see cref="ReadPrevious"/>); else null.
+    /// The previous tar's entry for this one when its content can be taken as it was: the same header (by its digest in
+    /// the index: the previous tar is not read for it) and content with the index's sha256. It is then marked reused;
+    /// else null.
     /// </summary>
-    internal long? TryTake(string name, ReadOnlySpan<byte> header, long size, string sha256)
+    internal TarIndexEntry? TryTake(string name, ReadOnlySpan<byte> header, long size, string sha256)
     {
         if (_previous is null || !_previousEntries.TryGetValue(name, out var old)
-            || old.Size != size || old.HeaderLength != header.Length || old.Sha256 != sha256)
+            || old.Size != size || old.HeaderLength != header.Length || old.Sha256 != sha256 || old.HeaderSha256 != HeaderDigest(header))
         {
-            return null;
-        }
-        var oldHeader = header.Length <= _header.Length ? _header.AsSpan(0, header.Length) : new byte[header.Length];
-        if (_previous.Read(oldHeader, old.Offset) != header.Length || !oldHeader.SequenceEqual(header))
-        {
-            return null; // metadata changed (mode, owner, mtime...): the new header and the file's bytes are written
+            return null; // new, changed, or the same content with other metadata (mode, owner, mtime...): written fresh
         }
         // Marked before the header goes out: an extraction reading the tar as it is written sees a file larger than a
         // chunk begin before its copy ends, and must link it too. Should the copy then fail, the whole write (the
         // extraction included) is discarded and done again without reuse.
         _reused[name] = 0;
-        return old.Offset + old.HeaderLength;
+        return old;
     }
 
-    /// <summary>Fills <paramref name="destination"/> from the previous tar at <paramref name="offset"/> (an entry's content, <paramref name="name"/>).</summary>
-    /// <exception cref="LayerReuseException">The previous tar ends first.</exception>
-    internal int ReadPrevious(Span<byte> destination, long offset, string name)
+    /// <summary>
+    /// Fills <paramref name="destination"/> with the previous tar's bytes of <paramref name="old"/>'s content from
+    /// <paramref name="offset"/> on. The first read of an entry checks that the previous tar holds its
+    /// <paramref name="header"/> where the index says (<paramref name="headerChecked"/> remembers it).
+    /// </summary>
+    /// <exception cref="LayerReuseException">The previous tar does not hold that header there, or ends first.</exception>
+    internal int ReadPrevious(TarIndexEntry old, ReadOnlySpan<byte> header, ref bool headerChecked, Span<byte> destination, long offset)
     {
-        var n = _previous!.Read(destination, offset);
-        return n == destination.Length ? n : throw new LayerReuseException($"the previous layer {PreviousLayer} ends inside {name}");
+        if (!headerChecked)
+        {
+            var oldHeader = header.Length <= _header.Length ? _header.AsSpan(0, header.Length) : new byte[header.Length];
+            if (_previous!.Read(oldHeader, old.Offset) != header.Length || !oldHeader.SequenceEqual(header))
+            {
+                throw new LayerReuseException($"the previous layer {PreviousLayer} does not hold {old.Name}'s header where its index says");
+            }
+            headerChecked = true;
+        }
+        var n = _previous!.Read(destination, old.Offset + old.HeaderLength + offset);
+        return n == destination.Length ? n : throw new LayerReuseException($"the previous layer {PreviousLayer} ends inside {old.Name}");
     }
 
     public void Dispose()

@@ -294,7 +294,7 @@ internal sealed class LayerTarWriter(LayerOutput output, DateTimeOffset? sourceD
         var sha256 = entry.Type == LayerEntryType.RegularFile && entry.Size > 0 ? reuse?.ContentDigest(entry.Content) : null;
         if (sha256 is not null)
         {
-            reuse!.Record(name, offset, _header.WrittenCount, entry.Size, sha256);
+            reuse!.Record(name, offset, _header.WrittenSpan, entry.Size, sha256);
         }
         var previous = sha256 is not null ? reuse!.TryTake(name, _header.WrittenSpan, entry.Size, sha256) : null;
         await output.WriteAsync(_header.WrittenMemory, cancellationToken).ConfigureAwait(false);
@@ -353,7 +353,7 @@ internal sealed class LayerTarWriter(LayerOutput output, DateTimeOffset? sourceD
     /// sequential direct-I/O read rather than one file after another from the disk, and nothing from the disk at all
     /// where the context was just read or written (a checkout, an edit).
     /// </summary>
-    private async ValueTask CopyFileAsync(string name, long size, FileLayerContent file, long? previous, CancellationToken cancellationToken)
+    private async ValueTask CopyFileAsync(string name, long size, FileLayerContent file, TarIndexEntry? previous, CancellationToken cancellationToken)
     {
         using var handle = LibC.OpenReadNoFollow(file.FilePath);
         var status = LibC.FStat(handle, file.FilePath);
@@ -367,14 +367,15 @@ internal sealed class LayerTarWriter(LayerOutput output, DateTimeOffset? sourceD
             throw new IOException($"{file.FilePath} changed size while the layer was being written ({size} → {status.Size} bytes)");
         }
         long offset = 0;
+        var headerChecked = false;
         while (offset < size)
         {
             var memory = output.GetMemory();
             var wanted = (int)Math.Min(memory.Length, size - offset);
             // Local files: a synchronous pread straight into the chunk is the fastest path (no copy, no task).
-            var n = previous is not { } from ? RandomAccess.Read(handle, memory.Span[..wanted], offset)
+            var n = previous is null ? RandomAccess.Read(handle, memory.Span[..wanted], offset)
                 : LibC.ReadIfCached(handle, memory.Span[..wanted], offset) is var cached and >= 0 ? cached
-                : reuse!.ReadPrevious(memory.Span[..wanted], from + offset, name);
+                : reuse!.ReadPrevious(previous, _header.WrittenSpan, ref headerChecked, memory.Span[..wanted], offset);
             if (n == 0)
             {
                 throw new IOException($"{file.FilePath} shrank while the layer was being written ({size} → {offset} bytes)");

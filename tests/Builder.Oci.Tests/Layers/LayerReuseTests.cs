@@ -76,6 +76,17 @@ public sealed class LayerReuseTests : IDisposable
         Assert.Equal(0, posix_fadvise(file, 0, 0, 4)); // POSIX_FADV_DONTNEED
     }
 
+    /// <summary>Evicts every source file, and gives their digests as taken before (computing one would read it back).</summary>
+    private Func<string, string?> EvictSources()
+    {
+        var digests = Directory.GetFiles(_files).ToDictionary(f => f, Sha256);
+        foreach (var source in digests.Keys)
+        {
+            Evict(source);
+        }
+        return path => digests.GetValueOrDefault(path);
+    }
+
     [Fact]
     public async Task An_unchanged_files_bytes_come_from_the_page_cache_when_there_and_from_the_previous_tar_when_not()
     {
@@ -167,10 +178,16 @@ public sealed class LayerReuseTests : IDisposable
         var changes = Tree("other");
         var full = await LayerWriter.WriteAsync(changes, Stream.Null, Plain, CancellationToken.None);
 
-        // Offsets pointing at another entry: its header differs (its name), so nothing is taken.
+        // Offsets pointing at another entry: the bytes come from the sources in memory; to be read from the previous
+        // tar, the header found there (another entry's) stops the write.
         var shifted = index with { Entries = [.. index.Entries.Select((e, i) => e with { Offset = index.Entries[(i + 1) % index.Entries.Count].Offset })] };
         var fromShifted = await WriteAsync(changes, TarIndex.TryParse(shifted.ToJson()) ?? shifted);
         Assert.Equal(full.DiffId, fromShifted.Layer.DiffId);
+        var digests = EvictSources();
+        using (var reuse = await LayerReuse.OpenAsync(_store, shifted, digests, CancellationToken.None))
+        {
+            await Assert.ThrowsAsync<LayerReuseException>(() => LayerWriter.WriteAsync(changes, Stream.Null, Plain, reuse, CancellationToken.None));
+        }
 
         // An index naming another blob, whose size does not match: none of it is read.
         var (other, _, _) = await WriteAsync([FileEntry("x", "x")], null);
@@ -180,10 +197,11 @@ public sealed class LayerReuseTests : IDisposable
     }
 
     [Fact]
-    public async Task A_previous_tar_whose_header_is_not_at_the_indexs_offset_gives_a_fresh_write_of_that_entry()
+    public async Task A_previous_tar_not_holding_an_entrys_header_where_its_index_says_is_detected_before_its_bytes_are_taken()
     {
         var (layer, index, _) = await WriteAsync(Tree(), null);
-        // app/a's header altered in the blob itself (one byte of its mtime field): app/a is written from its source.
+        // app/a's header altered in the blob itself (one byte of its mtime field), and the sources out of memory, so
+        // their bytes would come from the previous tar: the header is checked there first, and the write refused.
         var blob = Path.Combine(_root, "store", "blobs", "sha256", layer.DiffId.Hex);
         var a = index.Entries.Single(e => e.Name == "app/a");
         using (var file = File.Open(blob, FileMode.Open, FileAccess.ReadWrite))
@@ -192,9 +210,12 @@ public sealed class LayerReuseTests : IDisposable
             file.WriteByte((byte)'7');
         }
         var changes = Tree("other");
-        var (incremental, _, reused) = await WriteAsync(changes, index);
-        Assert.Equal((await LayerWriter.WriteAsync(changes, Stream.Null, Plain, CancellationToken.None)).DiffId, incremental.DiffId);
-        Assert.Equal(1, reused); // app/c alone: app/b changed, app/a's header no longer matched
+        var digests = EvictSources();
+        using (var reuse = await LayerReuse.OpenAsync(_store, index, digests, CancellationToken.None))
+        {
+            var error = await Assert.ThrowsAsync<LayerReuseException>(() => LayerWriter.WriteAsync(changes, Stream.Null, Plain, reuse, CancellationToken.None));
+            Assert.Contains("app/a's header", error.Message, StringComparison.Ordinal);
+        }
 
         // A blob truncated (or grown) is not read at all: its size is not the index's.
         Assert.Equal(0, (await WriteAsync(Tree(), index with { Size = layer.UncompressedSize + 512 })).Reused);
@@ -203,8 +224,8 @@ public sealed class LayerReuseTests : IDisposable
     [Theory]
     [InlineData("")]
     [InlineData("{")]
-    [InlineData("""{"Layer":"sha256:0000000000000000000000000000000000000000000000000000000000000000","Size":10,"Entries":[{"Name":"a","Offset":0,"HeaderLength":512,"Size":1,"Sha256":"00"}]}""")]
-    [InlineData("""{"Layer":"sha256:0000000000000000000000000000000000000000000000000000000000000000","Size":100000,"Entries":[{"Name":"a","Offset":-512,"HeaderLength":512,"Size":1,"Sha256":"0000000000000000000000000000000000000000000000000000000000000000"}]}""")]
+    [InlineData("""{"Layer":"sha256:0000000000000000000000000000000000000000000000000000000000000000","Size":10,"Entries":[{"Name":"a","Offset":0,"HeaderLength":512,"Size":1,"Sha256":"00","HeaderSha256":"0000000000000000000000000000000000000000000000000000000000000000"}]}""")]
+    [InlineData("""{"Layer":"sha256:0000000000000000000000000000000000000000000000000000000000000000","Size":100000,"Entries":[{"Name":"a","Offset":-512,"HeaderLength":512,"Size":1,"Sha256":"0000000000000000000000000000000000000000000000000000000000000000","HeaderSha256":"0000000000000000000000000000000000000000000000000000000000000000"}]}""")]
     public void A_damaged_index_is_no_index(string json)
     {
         Assert.Null(TarIndex.TryParse(System.Text.Encoding.UTF8.GetBytes(json)));
