@@ -3,6 +3,7 @@ using Builder.Dockerfile.Binding;
 using Builder.Engine;
 using Builder.Engine.Outputs;
 using Builder.Engine.Solver;
+using Builder.Oci;
 using Builder.Oci.Content;
 using Builder.Oci.References;
 using Builder.Oci.Images;
@@ -37,6 +38,12 @@ public sealed partial class BuildImage : AsyncTask
     public ITaskItem[] BuildArgs { get; set; } = [];
 
     public string? Target { get; set; }
+
+    /// <summary>
+    /// Semicolon-separated target platforms (<c>linux/amd64;linux/arm64</c>): with more than one, one image index of
+    /// them all, as <c>--platform a,b</c>. Empty: this machine's.
+    /// </summary>
+    public string? Platforms { get; set; }
 
     /// <summary>An extra <c>--output</c> (type=oci,dest=…); the store always gets the image.</summary>
     public string? Output { get; set; }
@@ -78,10 +85,12 @@ public sealed partial class BuildImage : AsyncTask
             .Select(tag => ImageReference.TryParse($"{Repository}:{tag}", out var reference, out var error) ? reference : throw new FormatException(error))
             .ToList();
         IReadOnlyList<CacheSpec> cacheFrom, cacheTo;
+        List<Platform> platforms;
         try
         {
             cacheFrom = ParseCaches(CacheFrom, CacheSpecParser.ParseFrom);
             cacheTo = ParseCaches(CacheTo, CacheSpecParser.ParseTo);
+            platforms = [.. (Platforms ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Platform.Parse).Distinct()];
         }
         catch (FormatException e)
         {
@@ -100,6 +109,8 @@ public sealed partial class BuildImage : AsyncTask
             RunChecks = RunChecks,
             CacheFrom = cacheFrom,
             CacheTo = cacheTo,
+            Platform = platforms is [var only] ? only : Platform.Host,
+            Platforms = platforms.Count > 1 ? platforms : [],
         };
         // The key before the build: a wrong password should not cost a build.
         using var signer = Sign ? LoadSigner() : null;
@@ -202,9 +213,16 @@ public sealed partial class BuildImage : AsyncTask
         }
         try
         {
-            var subject = new SubjectManifest(built.Manifest, await host.Store.ReadBlobAsync(built.Manifest, cancellationToken).ConfigureAwait(false));
-            var signature = await ImageSignatures.SignAsync(new LayoutReferrerStore(host.Store), subject, signer, timestamps, cancellationToken).ConfigureAwait(false);
-            Log.LogMessage(MessageImportance.High, $"Signed {built.Manifest.Digest} as {signer.Certificate.Subject} (signature {signature.Descriptor.Digest})");
+            // A multi-platform image is signed image by image: a signature names one manifest, never the index.
+            IReadOnlyList<Descriptor> manifests = Oci.MediaTypes.IsIndex(built.Manifest.MediaType)
+                ? (await host.Store.ReadIndexAsync(built.Manifest, cancellationToken).ConfigureAwait(false)).Value.Manifests
+                : [built.Manifest];
+            foreach (var manifest in manifests)
+            {
+                var subject = new SubjectManifest(manifest, await host.Store.ReadBlobAsync(manifest, cancellationToken).ConfigureAwait(false));
+                var signature = await ImageSignatures.SignAsync(new LayoutReferrerStore(host.Store), subject, signer, timestamps, cancellationToken).ConfigureAwait(false);
+                Log.LogMessage(MessageImportance.High, $"Signed {manifest.Digest} as {signer.Certificate.Subject} (signature {signature.Descriptor.Digest})");
+            }
             return true;
         }
         catch (SigningException e)

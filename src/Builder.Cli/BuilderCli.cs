@@ -18,6 +18,7 @@ public static class BuilderCli
             BuildCommand.Create(io),
             LintCommand.Create(io),
             CacheCommands.Create(io),
+            ManifestCommands.Create(io),
         };
         foreach (var command in ImageCommands.Create(io).Concat(RegistryCommands.Create(io)).Concat(SigningCommands.Create(io)))
         {

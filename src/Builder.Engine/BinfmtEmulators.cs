@@ -20,8 +20,11 @@ public sealed class BinfmtEmulators(string directory)
         ["s390x"] = "s390x", ["riscv64"] = "riscv64", ["mips64le"] = "mips64el", ["loong64"] = "loongarch64",
     };
 
-    /// <summary>Null when a RUN for <paramref name="target"/> can run here; otherwise why not and how to fix it, in one line.</summary>
-    public string? Missing(Platform target)
+    /// <summary>
+    /// Null when a RUN (or what <paramref name="action"/> names) for <paramref name="target"/> can run here; otherwise why
+    /// not and how to fix it, in one line.
+    /// </summary>
+    public string? Missing(Platform target, string action = "RUN")
     {
         var host = Platform.Host;
         if (target.Architecture == host.Architecture || (host.Architecture == "amd64" && target.Architecture == "386"))
@@ -33,21 +36,21 @@ public sealed class BinfmtEmulators(string directory)
         var install = $"install qemu-user-static, which registers qemu-{name} with the F flag";
         if (!File.Exists(Path.Combine(directory, "status")))
         {
-            return $"RUN for {target} needs QEMU, and binfmt_misc is not mounted at {directory} "
+            return $"{action} for {target} needs QEMU, and binfmt_misc is not mounted at {directory} "
                 + $"(mount -t binfmt_misc binfmt_misc {directory}, then {install})";
         }
         if (!File.Exists(handler))
         {
-            return $"RUN for {target} needs QEMU: no binfmt_misc handler for {name} ({install})";
+            return $"{action} for {target} needs QEMU: no binfmt_misc handler for {name} ({install})";
         }
         var lines = File.ReadAllLines(handler);
         if (!lines.Contains("enabled", StringComparer.Ordinal))
         {
-            return $"RUN for {target} needs QEMU: the binfmt_misc handler {handler} is disabled (echo 1 > {handler})";
+            return $"{action} for {target} needs QEMU: the binfmt_misc handler {handler} is disabled (echo 1 > {handler})";
         }
         if (lines.FirstOrDefault(l => l.StartsWith("flags:", StringComparison.Ordinal)) is not { } flags || !flags[6..].Contains('F', StringComparison.Ordinal))
         {
-            return $"RUN for {target} needs QEMU: the binfmt_misc handler {handler} lacks the F flag, so sandboxed programs cannot reach its interpreter ({install})";
+            return $"{action} for {target} needs QEMU: the binfmt_misc handler {handler} lacks the F flag, so sandboxed programs cannot reach its interpreter ({install})";
         }
         return null;
     }

@@ -31,6 +31,15 @@ public sealed record BuildRequest
 
     public Platform Platform { get; init; } = Platform.Host;
 
+    /// <summary>
+    /// <c>--platform a,b</c>: with more than one, each is built (stages and steps that do not depend on the target platform
+    /// once, as in BuildKit) and the images are combined into one OCI image index. Empty or one: <see cref="Platform"/>.
+    /// </summary>
+    public IReadOnlyList<Platform> Platforms { get; init; } = [];
+
+    /// <summary>Under <see cref="NoCache"/>, steps cached since this time (by this build, for another platform) are still used.</summary>
+    public DateTimeOffset? NoCacheSince { get; init; }
+
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 
     public IReadOnlyList<BuildOutput> Outputs { get; init; } = [];
@@ -75,7 +84,13 @@ public sealed record BuildResult(Descriptor Manifest, Digest ImageId, IReadOnlyL
 
     /// <summary>The steps found in an imported cache (--cache-from), in the order they were built.</summary>
     public IReadOnlyList<BuildCacheHit> CacheHits { get; init; } = [];
+
+    /// <summary>A multi-platform build's images, one per platform, in the index's order (<see cref="Manifest"/> is the index); empty otherwise.</summary>
+    public IReadOnlyList<PlatformImage> Platforms { get; init; } = [];
 }
+
+/// <summary>One platform's image of a multi-platform build.</summary>
+public sealed record PlatformImage(Platform Platform, BuildResult Result);
 
 /// <summary>A step whose layer came from an imported cache: its progress name, its cache key, and <c>registry</c> or <c>local</c>.</summary>
 public sealed record BuildCacheHit(string Step, Digest Key, string Source);

@@ -25,31 +25,59 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
 {
     public async Task<BuildResult> BuildAsync(BuildRequest request, IBuildProgress progress, CancellationToken cancellationToken)
     {
-        var contextDirectory = Path.GetFullPath(request.ContextDirectory);
-        var dockerfilePath = Path.GetFullPath(request.DockerfilePath ?? Path.Combine(contextDirectory, "Dockerfile"));
-        if (Directory.Exists(dockerfilePath))
+        var platforms = request.Platforms.Distinct().ToList();
+        if (platforms.Count <= 1)
         {
-            throw new BuildException($"failed to read dockerfile: read {dockerfilePath}: is a directory");
+            var one = await BuildPlatformAsync(request with { Platform = platforms.FirstOrDefault() ?? request.Platform, Platforms = [] }, progress, 0, "",
+                cancellationToken).ConfigureAwait(false);
+            return one.Result;
         }
-        if (!File.Exists(dockerfilePath))
+        if (request.CacheTo.Count > 0)
         {
-            throw new BuildException($"failed to read dockerfile: open {dockerfilePath}: no such file or directory");
+            throw new BuildException("--cache-to: a multi-platform build's cache cannot be exported yet; export it from one single-platform build per platform");
         }
-        var fileName = Path.GetFileName(dockerfilePath);
-        var dockerfileBytes = await File.ReadAllBytesAsync(dockerfilePath, cancellationToken).ConfigureAwait(false);
-        // Decoded as File.ReadAllText would (a byte-order mark is honoured and dropped); the digest is of the bytes.
-        var dockerfileText = new StreamReader(new MemoryStream(dockerfileBytes), System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true).ReadToEnd();
-        var syntax = DockerfileParser.Parse(dockerfileText, fileName);
-        if (syntax.Errors.FirstOrDefault() is { } parseError)
+        // Every platform is checked before any is built: a missing QEMU handler for the last must not cost the first's build.
+        var source = await ReadDockerfileAsync(request, cancellationToken).ConfigureAwait(false);
+        foreach (var platform in platforms)
         {
-            throw new DockerfileException(fileName, parseError.Span, parseError.Message);
+            Plan(source.Syntax, request with { Platform = platform }, source.FileName);
         }
+        var started = DateTimeOffset.UtcNow;
+        var images = new List<PlatformImage>();
+        var vertex = 0;
+        foreach (var platform in platforms)
+        {
+            var single = request with
+            {
+                Platform = platform,
+                Platforms = [],
+                RunChecks = request.RunChecks && images.Count == 0,
+                NoCacheSince = request.NoCache ? started : null,
+            };
+            var (result, last) = await BuildPlatformAsync(single, progress, vertex, platform + " ", cancellationToken).ConfigureAwait(false);
+            vertex = last;
+            images.Add(new PlatformImage(platform, result));
+        }
+        var index = OciJson.ToBlob(ImageIndex.Oci([.. images.Select(i => i.Result.Manifest with { Platform = i.Platform })]));
+        await store.WriteBlobAsync(index, cancellationToken).ConfigureAwait(false);
+        return new BuildResult(index.Descriptor, index.Descriptor.Digest,
+            [.. images.Select(i => i.Result.UnusedBuildArgs).Aggregate((a, b) => [.. a.Intersect(b)])])
+        {
+            DockerfileDigest = images[0].Result.DockerfileDigest,
+            CheckWarnings = images[0].Result.CheckWarnings,
+            ResolvedImages = [.. images.SelectMany(i => i.Result.ResolvedImages).Distinct()],
+            CacheHits = [.. images.SelectMany(i => i.Result.CacheHits)],
+            Platforms = images,
+        };
+    }
+
+    private async Task<(BuildResult Result, int LastVertex)> BuildPlatformAsync(BuildRequest request, IBuildProgress progress, int firstVertex, string displayPrefix,
+        CancellationToken cancellationToken)
+    {
+        var (contextDirectory, dockerfilePath, fileName, dockerfileBytes, dockerfileText, syntax) =
+            await ReadDockerfileAsync(request, cancellationToken).ConfigureAwait(false);
         var checks = RunChecks(request, dockerfileText, fileName, progress);
-        var bound = Binder.Bind(syntax);
-        var platformArgs = PlatformArgs(request.Platform);
-        var graph = StageGraph.Build(bound, new StageGraphOptions(request.BuildArgs, request.Target, platformArgs));
-        CheckReferences(graph, fileName);
-        CheckEmulation(graph, request.Platform, fileName, emulators ?? BinfmtEmulators.Host);
+        var (graph, platformArgs) = Plan(syntax, request, fileName);
 
         var relativeDockerfile = Path.GetRelativePath(contextDirectory, dockerfilePath);
         using var remoteCache = new RemoteCache(store, registries, progress);
@@ -70,6 +98,8 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
             FileName = fileName,
             Lexer = new ShellLexer(syntax.EscapeChar),
             ScratchDirectory = Directory.CreateDirectory(store.Layout.Scratch).FullName,
+            FirstVertex = firstVertex,
+            DisplayPrefix = displayPrefix,
         };
 
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -111,13 +141,49 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
             progress.Report(new BuildWarning(DateTimeOffset.UtcNow, $"[Warning] One or more build-args [{Dockerfile.Text.ShortList.Join(" ", unused)}] were not consumed"));
         }
         await session.CacheMountExchange.ExportAsync(session.CacheMounts, cancellationToken).ConfigureAwait(false);
-        return new BuildResult(manifest.Descriptor, manifest.Value.Config.Digest, unused)
+        return (new BuildResult(manifest.Descriptor, manifest.Value.Config.Digest, unused)
         {
             DockerfileDigest = Digest.Of(dockerfileBytes),
             CheckWarnings = [.. checks.Findings.Select(Lint.BuildCheckReport.Describe)],
             ResolvedImages = [.. session.ResolvedImages.Values],
             CacheHits = [.. session.CacheHits],
-        };
+        }, session.LastVertex);
+    }
+
+    private sealed record DockerfileSource(string ContextDirectory, string Path, string FileName, byte[] Bytes, string Text, DockerfileSyntax Syntax);
+
+    private static async Task<DockerfileSource> ReadDockerfileAsync(BuildRequest request, CancellationToken cancellationToken)
+    {
+        var contextDirectory = Path.GetFullPath(request.ContextDirectory);
+        var dockerfilePath = Path.GetFullPath(request.DockerfilePath ?? Path.Combine(contextDirectory, "Dockerfile"));
+        if (Directory.Exists(dockerfilePath))
+        {
+            throw new BuildException($"failed to read dockerfile: read {dockerfilePath}: is a directory");
+        }
+        if (!File.Exists(dockerfilePath))
+        {
+            throw new BuildException($"failed to read dockerfile: open {dockerfilePath}: no such file or directory");
+        }
+        var fileName = Path.GetFileName(dockerfilePath);
+        var bytes = await File.ReadAllBytesAsync(dockerfilePath, cancellationToken).ConfigureAwait(false);
+        // Decoded as File.ReadAllText would (a byte-order mark is honoured and dropped); the digest is of the bytes.
+        var text = new StreamReader(new MemoryStream(bytes), System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true).ReadToEnd();
+        var syntax = DockerfileParser.Parse(text, fileName);
+        if (syntax.Errors.FirstOrDefault() is { } parseError)
+        {
+            throw new DockerfileException(fileName, parseError.Span, parseError.Message);
+        }
+        return new DockerfileSource(contextDirectory, dockerfilePath, fileName, bytes, text, syntax);
+    }
+
+    /// <summary>The stages to build for <paramref name="request"/>'s platform, checked: names parse, RUN steps can run here.</summary>
+    private (StageGraph Graph, IReadOnlyDictionary<string, string> PlatformArgs) Plan(DockerfileSyntax syntax, BuildRequest request, string fileName)
+    {
+        var platformArgs = PlatformArgs(request.Platform);
+        var graph = StageGraph.Build(Binder.Bind(syntax), new StageGraphOptions(request.BuildArgs, request.Target, platformArgs));
+        CheckReferences(graph, fileName);
+        CheckEmulation(graph, request.Platform, fileName, emulators ?? BinfmtEmulators.Host);
+        return (graph, platformArgs);
     }
 
     /// <summary>

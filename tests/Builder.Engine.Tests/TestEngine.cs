@@ -53,6 +53,17 @@ internal sealed class TestEngine : IDisposable
         return (config.Value, progress.Events);
     }
 
+    /// <summary>Builds <paramref name="dockerfile"/> with the request <paramref name="adjust"/> makes; what the build returned.</summary>
+    public async Task<BuildResult> BuildAsync(string dockerfile, Func<BuildRequest, BuildRequest> adjust)
+    {
+        WriteFile("Dockerfile", dockerfile);
+        var store = await OpenStoreAsync();
+        using var registries = new RegistryClient(new RegistryOptions(), new NoCredentials());
+        var builder = new ImageBuilder(store, new NoSnapshots(), new LayerCache(Path.Combine(_directory, "layers")), new NoExecutor(), registries, Emulators);
+        var progress = _progress = new RecordedProgress();
+        return await builder.BuildAsync(adjust(new BuildRequest { ContextDirectory = Context, RunChecks = false }), progress, CancellationToken.None);
+    }
+
     private sealed class RecordedProgress : IBuildProgress
     {
         private readonly List<BuildEvent> _events = [];

@@ -32,7 +32,7 @@ internal static class BuildCommand
         var pull = new Option<bool>("--pull") { Description = "Always pull base images" };
         var network = new Option<string>("--network") { Description = "host (default), none", DefaultValueFactory = _ => "host" };
         var secrets = new Option<string[]>("--secret") { Description = "id=ID,src=PATH or id=ID,env=VAR (repeatable)" };
-        var platform = new Option<string?>("--platform") { Description = "The target platform (default: this machine's)" };
+        var platform = new Option<string?>("--platform") { Description = "The target platform, or several (linux/amd64,linux/arm64: one image index); default: this machine's" };
         var outputs = new Option<string[]>("--output", "-o") { Description = "type=image|oci|docker|local|registry,dest=PATH[,tar=false][,name=REF][,push=true]" };
         var push = new Option<bool>("--push") { Description = "Push the named image to its registry" };
         var progressMode = new Option<string>("--progress") { Description = "auto, tty, plain, json or quiet", DefaultValueFactory = _ => "auto" };
@@ -77,7 +77,8 @@ internal static class BuildCommand
                     var other => throw new UsageException($"--network: '{other}' is not host or none"),
                 },
                 Secrets = ParseSecrets(result.GetValue(secrets) ?? []),
-                Platform = ImageCommands.ParsePlatform(result.GetValue(platform)),
+                Platform = ImageCommands.ParsePlatforms(result.GetValue(platform)) is [var only] ? only : Oci.Platform.Host,
+                Platforms = ImageCommands.ParsePlatforms(result.GetValue(platform)) is { Count: > 1 } several ? several : [],
                 Labels = KeyValueArguments.Parse(result.GetValue(labels), "--label"),
                 Outputs = ParseOutputs(result.GetValue(outputs) ?? []),
                 SourceDateEpoch = ParseSourceDateEpoch(args.GetValueOrDefault("SOURCE_DATE_EPOCH") ?? Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH")),
@@ -167,9 +168,32 @@ internal static class BuildCommand
 
     /// <summary>
     /// Attaches the SBOM, the provenance and the signature to the built image in the local store, as referrers a
-    /// push carries along. The signature comes last and covers the image manifest's bytes.
+    /// push carries along; for a multi-platform build, to each platform's image (never to the index). The signature
+    /// comes last and covers the image manifest's bytes.
     /// </summary>
     private static async Task AttestAsync(
+        LocalImages images, BuildResult built, BuildRequest request, IReadOnlyList<ImageReference> names, Attestations attestations, CliIo io,
+        CancellationToken cancellationToken)
+    {
+        if (!attestations.Any)
+        {
+            return;
+        }
+        if (built.Platforms.Count == 0)
+        {
+            await AttestImageAsync(images, built, request, names, attestations, io, cancellationToken);
+            return;
+        }
+        // The index (compressed by now) lists the platforms' manifests in the order they were built.
+        var index = await images.Store.ReadIndexAsync(built.Manifest, cancellationToken);
+        foreach (var (manifest, image) in index.Value.Manifests.Zip(built.Platforms))
+        {
+            await AttestImageAsync(images, image.Result with { Manifest = manifest }, request with { Platform = image.Platform, Platforms = [] }, names,
+                attestations, io, cancellationToken);
+        }
+    }
+
+    private static async Task AttestImageAsync(
         LocalImages images, BuildResult built, BuildRequest request, IReadOnlyList<ImageReference> names, Attestations attestations, CliIo io,
         CancellationToken cancellationToken)
     {
@@ -180,13 +204,13 @@ internal static class BuildCommand
         {
             var image = await StoredImage.LoadAsync(images.Store, built.Manifest, null, cancellationToken);
             var (artifact, packages) = await ImageAttestations.AttachSbomAsync(store, image, name, created, BuilderVersion.Current, cancellationToken);
-            io.Error.WriteLine($"attached SBOM {artifact.Descriptor.Digest} ({packages} packages)");
+            io.Error.WriteLine($"attached SBOM {artifact.Descriptor.Digest} ({packages} packages) to {built.Manifest.Digest}");
         }
         if (attestations.Provenance)
         {
             var artifact = await ImageAttestations.AttachProvenanceAsync(
                 store, built.Manifest, Provenance(built, request, names, attestations.Started), created, cancellationToken);
-            io.Error.WriteLine($"attached provenance {artifact.Descriptor.Digest}");
+            io.Error.WriteLine($"attached provenance {artifact.Descriptor.Digest} to {built.Manifest.Digest}");
         }
         if (attestations.Identity is { } identity)
         {

@@ -51,9 +51,8 @@ internal static class ImageCommands
             foreach (var tagged in (await images.Store.ListAsync(cancellationToken)).OrderBy(t => t.Name, StringComparer.Ordinal))
             {
                 var reference = ImageReference.Parse(tagged.Name);
-                var image = await StoredImage.LoadAsync(images.Store, tagged.Target, null, cancellationToken);
-                var size = image.Layers.Sum(l => l.Descriptor.Size) + image.Config.Descriptor.Size;
-                rows.Add([reference.FamiliarName, reference.Tag ?? "<none>", LocalImages.ShortId(image.Id),
+                var (id, image, size) = await SummarizeAsync(images.Store, tagged.Target, cancellationToken);
+                rows.Add([reference.FamiliarName, reference.Tag ?? "<none>", LocalImages.ShortId(id),
                     LocalImages.HumanAge(image.Config.Value.Created?.Value), LocalImages.HumanSize(size)]);
             }
             if (result.GetValue(quiet))
@@ -68,6 +67,33 @@ internal static class ImageCommands
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// What <c>images</c> shows for a tag: an image's ID and size; for a multi-platform index (as containerd's image store
+    /// shows it), the index's digest and the size of every platform held, created as its host (or first held) image.
+    /// </summary>
+    private static async Task<(Digest Id, StoredImage Image, long Size)> SummarizeAsync(OciLayoutStore store, Descriptor target, CancellationToken cancellationToken)
+    {
+        static long SizeOf(StoredImage image) => image.Layers.Sum(l => l.Descriptor.Size) + image.Config.Descriptor.Size;
+        if (!MediaTypes.IsIndex(target.MediaType))
+        {
+            var image = await StoredImage.LoadAsync(store, target, null, cancellationToken);
+            return (image.Id, image, SizeOf(image));
+        }
+        var index = (await store.ReadIndexAsync(target, cancellationToken)).Value;
+        var held = new List<StoredImage>();
+        foreach (var child in index.Manifests)
+        {
+            if (MediaTypes.IsManifest(child.MediaType) && await store.ExistsAsync(child.Digest, cancellationToken))
+            {
+                held.Add(await StoredImage.LoadAsync(store, child, null, cancellationToken));
+            }
+        }
+        var host = StoredImage.SelectManifest(index, Platform.Host)?.Digest;
+        var shown = held.FirstOrDefault(i => i.Descriptor.Digest == host) ?? held.FirstOrDefault()
+            ?? throw new InvalidDataException($"index {target.Digest} holds no image of the store");
+        return (target.Digest, shown, held.Sum(SizeOf));
     }
 
     private static Command Inspect(CliIo io)
@@ -95,6 +121,13 @@ internal static class ImageCommands
                 json.WriteString("Digest", image.Descriptor.Digest.ToString());
                 json.WriteString("MediaType", image.Descriptor.MediaType);
                 json.WriteNumber("Size", image.Layers.Sum(l => l.Descriptor.Size));
+                if (MediaTypes.IsIndex(target.MediaType))
+                {
+                    // A multi-platform image: its index too (the manifest and config below are one platform's, --platform's).
+                    json.WriteString("IndexDigest", target.Digest.ToString());
+                    json.WritePropertyName("Index");
+                    json.WriteRawValue(await images.Store.ReadBlobAsync(target, cancellationToken));
+                }
                 json.WritePropertyName("Manifest");
                 json.WriteRawValue(image.Manifest.Bytes.Span);
                 json.WritePropertyName("Config");
@@ -124,6 +157,12 @@ internal static class ImageCommands
             if (archiveFormat == ArchiveFormat.Oci)
             {
                 target = await new ImageCompression(images.Store).CompressAsync(target, cancellationToken);
+            }
+            // A multi-platform image saved as OCI is all of it (every platform the store holds); --platform picks one.
+            if (archiveFormat == ArchiveFormat.Oci && MediaTypes.IsIndex(target.MediaType) && result.GetValue(platform) is null)
+            {
+                await ImageExport.WriteIndexTarFileAsync(images.Store, target, name, result.GetValue(output)!, cancellationToken);
+                return ExitCodes.Ok;
             }
             var image = await StoredImage.LoadAsync(images.Store, target, OptionalPlatform(result.GetValue(platform)), cancellationToken);
             await ImageExport.WriteTarFileAsync(image, name, archiveFormat, result.GetValue(output)!, cancellationToken);
@@ -209,6 +248,10 @@ internal static class ImageCommands
         ImageReference.TryParse(text, out var reference, out var error) ? reference : throw new UsageException(error);
 
     public static Platform ParsePlatform(string? text) => OptionalPlatform(text) ?? Platform.Host;
+
+    /// <summary><c>--platform a,b</c>: each one parsed, in order, without repeats; none when not given.</summary>
+    public static IReadOnlyList<Platform> ParsePlatforms(string? text) =>
+        text is null ? [] : [.. text.Split(',', StringSplitOptions.TrimEntries).Select(p => OptionalPlatform(p)!).Distinct()];
 
     public static Platform? OptionalPlatform(string? text)
     {

@@ -129,7 +129,7 @@ internal static class RegistryCommands
     private static string Short(Digest digest) => digest.Hex[..12];
 
     /// <summary>Reports on the caller's thread at once (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
-    private sealed class SynchronousProgress(Action<TransferEvent> report) : IProgress<TransferEvent>
+    internal sealed class SynchronousProgress(Action<TransferEvent> report) : IProgress<TransferEvent>
     {
         private readonly Lock _gate = new();
 

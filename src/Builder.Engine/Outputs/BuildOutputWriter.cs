@@ -34,6 +34,15 @@ public static class BuildOutputWriter
                         push.AddRange(outputNames);
                     }
                     break;
+                case BuildOutputType.Docker when MediaTypes.IsIndex(manifest.MediaType):
+                    // BuildKit's words: a docker-archive holds no index (docker load takes one image per config).
+                    throw new BuildException("docker exporter does not currently support exporting manifest lists: use type=oci, or push");
+                case BuildOutputType.Oci when MediaTypes.IsIndex(manifest.MediaType):
+                    var index = await new ImageCompression(store).CompressAsync(manifest, cancellationToken).ConfigureAwait(false);
+                    await WriteToAsync("--output", output.Destination!, () => output.Tar
+                        ? ImageExport.WriteIndexTarFileAsync(store, index, outputNames.FirstOrDefault(), output.Destination!, cancellationToken)
+                        : ImageExport.WriteLayoutDirectoryAsync(store, index, outputNames.FirstOrDefault(), output.Destination!, cancellationToken)).ConfigureAwait(false);
+                    break;
                 case BuildOutputType.Oci or BuildOutputType.Docker:
                     var format = output.Type == BuildOutputType.Oci ? ArchiveFormat.Oci : ArchiveFormat.Docker;
                     // An OCI export carries gzip layers, as a push does; a docker-archive the plain tars docker load reads.
@@ -43,18 +52,33 @@ public static class BuildOutputWriter
                         ? ImageExport.WriteTarFileAsync(image, outputNames.FirstOrDefault(), format, output.Destination!, cancellationToken)
                         : ImageExport.WriteLayoutDirectoryAsync(image, outputNames.FirstOrDefault(), output.Destination!, cancellationToken)).ConfigureAwait(false);
                     break;
-                case BuildOutputType.Local:
-                    var files = await StoredImage.LoadAsync(store, manifest, null, cancellationToken).ConfigureAwait(false);
-                    await WriteToAsync("--output", output.Destination!, () => Task.FromResult(Directory.CreateDirectory(output.Destination!))).ConfigureAwait(false);
-                    foreach (var layer in files.Layers)
+                case BuildOutputType.Local when MediaTypes.IsIndex(manifest.MediaType):
+                    // BuildKit's layout: one directory per platform, os_architecture[_variant].
+                    foreach (var child in (await store.ReadIndexAsync(manifest, cancellationToken).ConfigureAwait(false)).Value.Manifests)
                     {
-                        await using var tar = await layer.OpenUncompressedAsync(cancellationToken).ConfigureAwait(false);
-                        await LayerApplier.ApplyAsync(tar, output.Destination!, null, cancellationToken).ConfigureAwait(false);
+                        var platform = child.Platform ?? throw new BuildException($"index {manifest.Digest} has an image without a platform");
+                        var directory = Path.Combine(output.Destination!, string.Join('_', new[] { platform.Os, platform.Architecture, platform.Variant }.OfType<string>()));
+                        await WriteFilesAsync(store, child, directory, cancellationToken).ConfigureAwait(false);
                     }
+                    break;
+                case BuildOutputType.Local:
+                    await WriteFilesAsync(store, manifest, output.Destination!, cancellationToken).ConfigureAwait(false);
                     break;
             }
         }
         return push;
+    }
+
+    /// <summary>The image's files in <paramref name="directory"/> (type=local).</summary>
+    private static async Task WriteFilesAsync(OciLayoutStore store, Descriptor manifest, string directory, CancellationToken cancellationToken)
+    {
+        var files = await StoredImage.LoadAsync(store, manifest, null, cancellationToken).ConfigureAwait(false);
+        await WriteToAsync("--output", directory, () => Task.FromResult(Directory.CreateDirectory(directory))).ConfigureAwait(false);
+        foreach (var layer in files.Layers)
+        {
+            await using var tar = await layer.OpenUncompressedAsync(cancellationToken).ConfigureAwait(false);
+            await LayerApplier.ApplyAsync(tar, directory, null, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private static ImageReference Name(string text) =>

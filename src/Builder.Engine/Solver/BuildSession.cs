@@ -71,6 +71,18 @@ internal sealed class BuildSession
 
     public int NextVertex() => Interlocked.Increment(ref _vertex);
 
+    /// <summary>Vertices are numbered after this one (a multi-platform build's second platform after the first's).</summary>
+    public int FirstVertex
+    {
+        init => _vertex = value;
+    }
+
+    /// <summary>The vertex last numbered.</summary>
+    public int LastVertex => Volatile.Read(ref _vertex);
+
+    /// <summary>Put before each step's stage name in progress: the platform, in a multi-platform build (as BuildKit's <c>[linux/arm64 2/3]</c>).</summary>
+    public string DisplayPrefix { get; init; } = "";
+
     /// <summary>A new directory for one step's mount copies, held by the build's lease until the step deletes it.</summary>
     public string NewScratchDirectory()
     {

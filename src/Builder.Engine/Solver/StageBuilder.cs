@@ -65,7 +65,7 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
     {
         var vertex = session.NextVertex();
         var clock = Stopwatch.StartNew();
-        session.Progress.Report(new VertexStarted(vertex, DateTimeOffset.UtcNow, $"[{Stage.DisplayName} 1/{StepCount}] {Stage.From.Syntax.Original.Trim()}"));
+        session.Progress.Report(new VertexStarted(vertex, DateTimeOffset.UtcNow, $"[{session.DisplayPrefix}{Stage.DisplayName} 1/{StepCount}] {Stage.From.Syntax.Original.Trim()}"));
         _step = 1;
         var variables = new StageVariables(session.Request.BuildArgs, graph.GlobalArgs, session.Lexer, session.UsedBuildArgs);
         ContainerConfig? config = null;
@@ -73,9 +73,11 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
         {
             case BaseScratch:
                 // BuildKit's empty image: the default PATH and WorkingDir "/" (dockerfile2llb's emptyImage).
-                _image = ImageConfig.Empty(session.Request.Platform);
+                // On FROM --platform's platform when it has one: a BUILDPLATFORM scratch stage is the same for every target.
+                var platform = node.Platform is { } given ? Platform.Normalize(Platform.Parse(given)) : session.Request.Platform;
+                _image = ImageConfig.Empty(platform);
                 config = new ContainerConfig { Env = [DefaultPath], WorkingDir = "/" };
-                _key = CacheKey.Of(default, "FROM scratch", session.Request.Platform.ToString());
+                _key = CacheKey.Of(default, "FROM scratch", platform.ToString());
                 break;
             case BaseStage { StageIndex: var index }:
                 var parent = await session.Stages[index].ConfigureAwait(false);
@@ -152,7 +154,7 @@ internal sealed class StageBuilder(BuildSession session, StageGraph graph, Stage
     /// <summary>Runs a layer step (through <see cref="StepRunner"/>, numbered as the next step) and applies its output.</summary>
     private async Task LayerStepAsync(Instruction instruction, Func<StepContext, CancellationToken, Task<StepOutput>> step, CancellationToken cancellationToken)
     {
-        var display = $"[{Stage.DisplayName} {++_step}/{StepCount}] {FirstLine(instruction)}";
+        var display = $"[{session.DisplayPrefix}{Stage.DisplayName} {++_step}/{StepCount}] {FirstLine(instruction)}";
         var output = await StepRunner.RunAsync(session, display, context => step(context, cancellationToken), cancellationToken).ConfigureAwait(false);
         // The step's layer (none when it changed nothing) and history, under its cache key.
         _key = output.StageKey;

@@ -37,7 +37,11 @@ internal sealed class StepContext(BuildSession session, int vertex)
     {
         if (session.Request.NoCache)
         {
-            return null;
+            // A multi-platform build's own steps are still shared between its platforms (a BUILDPLATFORM stage runs once).
+            return session.Request.NoCacheSince is { } since && await session.Cache.GetAsync(key, cancellationToken).ConfigureAwait(false) is { Created: { } made } own
+                && made >= since
+                ? own
+                : null;
         }
         if (await session.Cache.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } local)
         {

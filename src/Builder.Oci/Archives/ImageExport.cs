@@ -29,9 +29,22 @@ public static class ImageExport
     /// Writes <paramref name="image"/> into the OCI layout at <paramref name="directory"/> (created, or added to when
     /// it already is a layout), naming it <paramref name="name"/>.
     /// </summary>
-    public static async Task WriteLayoutDirectoryAsync(IImage image, ImageReference? name, string directory, CancellationToken cancellationToken)
+    public static Task WriteLayoutDirectoryAsync(IImage image, ImageReference? name, string directory, CancellationToken cancellationToken) =>
+        WriteLayoutDirectoryAsync([.. Blobs(image)], image.Descriptor, name, directory, cancellationToken);
+
+    /// <summary>
+    /// Writes the multi-platform image <paramref name="index"/> (the index and each of its images <paramref name="content"/>
+    /// holds) into the OCI layout at <paramref name="directory"/>, as <see cref="WriteLayoutDirectoryAsync(IImage, ImageReference?, string, CancellationToken)"/>.
+    /// </summary>
+    public static async Task WriteLayoutDirectoryAsync(IContentProvider content, Descriptor index, ImageReference? name, string directory,
+        CancellationToken cancellationToken) =>
+        await WriteLayoutDirectoryAsync(await TreeBlobsAsync(content, index, cancellationToken).ConfigureAwait(false), index, name, directory, cancellationToken)
+            .ConfigureAwait(false);
+
+    private static async Task WriteLayoutDirectoryAsync(IReadOnlyList<(Descriptor Descriptor, Func<CancellationToken, Task<Stream>> Open)> blobs, Descriptor top,
+        ImageReference? name, string directory, CancellationToken cancellationToken)
     {
-        foreach (var (descriptor, open) in Blobs(image))
+        foreach (var (descriptor, open) in blobs)
         {
             var path = Path.Combine(directory, BlobPath(descriptor.Digest));
             if (File.Exists(path))
@@ -55,8 +68,8 @@ public static class ImageExport
         var annotations = name is null ? null : NameAnnotations(name);
         var refName = annotations?[OciLayoutStore.RefNameAnnotation];
         var entries = manifests
-            .Where(m => refName is null ? m.Digest != image.Descriptor.Digest : m.Annotations?.GetValueOrDefault(OciLayoutStore.RefNameAnnotation) != refName)
-            .Append(image.Descriptor with { Annotations = annotations })
+            .Where(m => refName is null ? m.Digest != top.Digest : m.Annotations?.GetValueOrDefault(OciLayoutStore.RefNameAnnotation) != refName)
+            .Append(top with { Annotations = annotations, Platform = null })
             .ToList();
         await ReplaceFileAsync(indexFile, OciJson.Serialize(ImageIndex.Oci(entries), OciJson.Index), cancellationToken).ConfigureAwait(false);
     }
@@ -119,7 +132,26 @@ public static class ImageExport
     }
 
     /// <summary>Writes the tar to <paramref name="path"/> through a temporary file, so a failure leaves no half-written archive.</summary>
-    public static async Task WriteTarFileAsync(IImage image, ImageReference? name, ArchiveFormat format, string path, CancellationToken cancellationToken)
+    public static Task WriteTarFileAsync(IImage image, ImageReference? name, ArchiveFormat format, string path, CancellationToken cancellationToken) =>
+        WriteFileAtomicallyAsync(path, file => WriteTarAsync(image, name, format, file, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Writes the multi-platform image <paramref name="index"/> (the index and each of its images <paramref name="content"/>
+    /// holds) as an OCI layout tar at <paramref name="path"/>, through a temporary file. (A docker-archive holds one image per
+    /// config and no index, so a multi-platform image is saved as OCI, or one platform of it as either.)
+    /// </summary>
+    public static Task WriteIndexTarFileAsync(IContentProvider content, Descriptor index, ImageReference? name, string path, CancellationToken cancellationToken) =>
+        WriteFileAtomicallyAsync(path, async file =>
+        {
+            var tar = new TarWriter(file, TarEntryFormat.Pax, leaveOpen: true);
+            await using (tar.ConfigureAwait(false))
+            {
+                await WriteOciTarAsync(tar, await TreeBlobsAsync(content, index, cancellationToken).ConfigureAwait(false), index, name, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+        }, cancellationToken);
+
+    private static async Task WriteFileAtomicallyAsync(string path, Func<Stream, Task> write, CancellationToken cancellationToken)
     {
         var full = Path.GetFullPath(path);
         // Checked first so the error names the user's path, not the temporary file beside it.
@@ -136,7 +168,7 @@ public static class ImageExport
         {
             await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
             {
-                await WriteTarAsync(image, name, format, file, cancellationToken).ConfigureAwait(false);
+                await write(file).ConfigureAwait(false);
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
                 file.Flush(flushToDisk: true);
             }
@@ -148,14 +180,18 @@ public static class ImageExport
         }
     }
 
-    private static async Task WriteOciTarAsync(TarWriter tar, IImage image, ImageReference? name, CancellationToken cancellationToken)
+    private static Task WriteOciTarAsync(TarWriter tar, IImage image, ImageReference? name, CancellationToken cancellationToken) =>
+        WriteOciTarAsync(tar, [.. Blobs(image)], image.Descriptor, name, cancellationToken);
+
+    private static async Task WriteOciTarAsync(TarWriter tar, IReadOnlyList<(Descriptor Descriptor, Func<CancellationToken, Task<Stream>> Open)> blobs,
+        Descriptor top, ImageReference? name, CancellationToken cancellationToken)
     {
         await WriteFileAsync(tar, OciLayout.FileName, OciJson.Serialize(OciLayout.Current, OciJson.Layout), cancellationToken).ConfigureAwait(false);
-        var entry = image.Descriptor with { Annotations = name is null ? null : NameAnnotations(name) };
+        var entry = top with { Annotations = name is null ? null : NameAnnotations(name), Platform = null };
         await WriteFileAsync(tar, OciLayoutStore.IndexFileName, OciJson.Serialize(ImageIndex.Oci([entry]), OciJson.Index), cancellationToken).ConfigureAwait(false);
         await WriteDirectoryAsync(tar, "blobs/", cancellationToken).ConfigureAwait(false);
         await WriteDirectoryAsync(tar, "blobs/sha256/", cancellationToken).ConfigureAwait(false);
-        foreach (var (descriptor, open) in Blobs(image))
+        foreach (var (descriptor, open) in blobs)
         {
             await using var source = await open(cancellationToken).ConfigureAwait(false);
             await WriteFileAsync(tar, BlobPath(descriptor.Digest), source, descriptor.Size, cancellationToken).ConfigureAwait(false);
@@ -227,6 +263,48 @@ public static class ImageExport
         }
         yield return (image.Config.Descriptor, _ => Task.FromResult<Stream>(new MemoryStream(image.Config.Bytes.ToArray(), writable: false)));
         yield return (image.Descriptor, _ => Task.FromResult<Stream>(new MemoryStream(image.Manifest.Bytes.ToArray(), writable: false)));
+    }
+
+    /// <summary>
+    /// Every blob under <paramref name="top"/> the store holds, children before parents, each once: an index's images
+    /// (a pulled index lists platforms never fetched: those are left out), then the index.
+    /// </summary>
+    private static async Task<IReadOnlyList<(Descriptor Descriptor, Func<CancellationToken, Task<Stream>> Open)>> TreeBlobsAsync(
+        IContentProvider content, Descriptor top, CancellationToken cancellationToken)
+    {
+        var blobs = new List<(Descriptor, Func<CancellationToken, Task<Stream>>)>();
+        var seen = new HashSet<Digest>();
+        void Add(Descriptor blob)
+        {
+            if (seen.Add(blob.Digest))
+            {
+                blobs.Add((blob, ct => content.OpenReadAsync(blob.Digest, ct)));
+            }
+        }
+        if (MediaTypes.IsIndex(top.MediaType))
+        {
+            foreach (var child in (await content.ReadIndexAsync(top, cancellationToken).ConfigureAwait(false)).Value.Manifests)
+            {
+                if (await content.ExistsAsync(child.Digest, cancellationToken).ConfigureAwait(false))
+                {
+                    foreach (var (blob, _) in await TreeBlobsAsync(content, child, cancellationToken).ConfigureAwait(false))
+                    {
+                        Add(blob);
+                    }
+                }
+            }
+        }
+        else if (MediaTypes.IsManifest(top.MediaType))
+        {
+            var manifest = await content.ReadManifestAsync(top, cancellationToken).ConfigureAwait(false);
+            foreach (var layer in manifest.Value.Layers)
+            {
+                Add(layer);
+            }
+            Add(manifest.Value.Config);
+        }
+        Add(top);
+        return blobs;
     }
 
     private static string BlobPath(Digest digest) => $"blobs/{digest.Algorithm}/{digest.Hex}";

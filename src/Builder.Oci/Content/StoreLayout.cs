@@ -31,6 +31,9 @@ public sealed record StoreLayout(string Root)
     /// <summary>Which gzip blob a plain layer was compressed to (push and OCI export).</summary>
     public string CompressionRecords => Path.Combine(Root, "cache", "compressed");
 
+    /// <summary>The manifest lists <c>builder manifest create</c> made, until pushed (JSON, one per name).</summary>
+    public string ManifestLists => Path.Combine(Root, "manifests");
+
     /// <summary>What the sandbox keeps: extracted layers, snapshots, scratch directories.</summary>
     public string Sandbox => Path.Combine(Root, "sandbox");
 

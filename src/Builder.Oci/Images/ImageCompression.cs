@@ -25,6 +25,10 @@ public sealed class ImageCompression(OciLayoutStore store)
     /// </summary>
     public async Task<Descriptor> CompressAsync(Descriptor target, CancellationToken cancellationToken)
     {
+        if (MediaTypes.IsIndex(target.MediaType))
+        {
+            return await CompressIndexAsync(target, cancellationToken).ConfigureAwait(false);
+        }
         if (!MediaTypes.IsManifest(target.MediaType))
         {
             return target;
@@ -46,6 +50,27 @@ public sealed class ImageCompression(OciLayoutStore store)
         var compressed = OciJson.ToBlob(manifest.Value with { Layers = layers });
         await store.WriteBlobAsync(compressed, cancellationToken).ConfigureAwait(false);
         return compressed.Descriptor with { Platform = target.Platform };
+    }
+
+    /// <summary>An index whose images have plain layers: a new index over their compressed manifests (the others as they are).</summary>
+    private async Task<Descriptor> CompressIndexAsync(Descriptor target, CancellationToken cancellationToken)
+    {
+        var index = await store.ReadIndexAsync(target, cancellationToken).ConfigureAwait(false);
+        var manifests = new List<Descriptor>(index.Value.Manifests.Count);
+        foreach (var child in index.Value.Manifests)
+        {
+            // A pulled index lists platforms never fetched: those stay as the registry has them.
+            manifests.Add(MediaTypes.IsManifest(child.MediaType) && await store.ExistsAsync(child.Digest, cancellationToken).ConfigureAwait(false)
+                ? await CompressAsync(child, cancellationToken).ConfigureAwait(false) with { Annotations = child.Annotations }
+                : child);
+        }
+        if (manifests.SequenceEqual(index.Value.Manifests))
+        {
+            return target;
+        }
+        var compressed = OciJson.ToBlob(index.Value with { Manifests = manifests });
+        await store.WriteBlobAsync(compressed, cancellationToken).ConfigureAwait(false);
+        return compressed.Descriptor;
     }
 
     /// <summary>A plain layer's gzip blob in the store, made once per diffID (the registry cache's export shares it).</summary>

@@ -6,10 +6,13 @@ namespace Builder.IntegrationTests.Fixtures;
 /// </summary>
 public static class BaseRootfs
 {
-    /// <summary>A busybox root filesystem: /bin/busybox with its applet links, /etc/passwd and group, /tmp.</summary>
-    public static async Task<string> CreateBusyboxAsync(string directory, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// A busybox root filesystem: /bin/busybox with its applet links, /etc/passwd and group, /tmp. <paramref name="binary"/>:
+    /// another busybox (another architecture's) in place of this machine's; the applets are this machine's list.
+    /// </summary>
+    public static async Task<string> CreateBusyboxAsync(string directory, CancellationToken cancellationToken = default, string? binary = null)
     {
-        var busybox = ExternalTool.Require("busybox");
+        var busybox = binary ?? ExternalTool.Require("busybox");
         foreach (var dir in new[] { "bin", "etc", "tmp", "root", "home", "dev", "proc", "sys", "usr/bin", "var/tmp" })
         {
             Directory.CreateDirectory(Path.Combine(directory, dir));
