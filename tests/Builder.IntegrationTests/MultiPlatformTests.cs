@@ -40,7 +40,7 @@ public sealed class MultiPlatformTests
             """);
         var name = $"{registry.Host}/multi:1";
 
-        var build = (await builder.RunAsync("build", "--progress", "plain", "--platform", "linux/amd64,linux/arm64", "-t", name, "--push", context))
+        var build = (await builder.RunAsync("build", "--progress", "plain", "--platform", "linux/amd64,linux/arm64", "-t", name, "--push", "--sbom", context))
             .EnsureSuccess("builder build --platform linux/amd64,linux/arm64");
 
         Assert.Contains("[linux/arm64 ", build.Error, StringComparison.Ordinal);
@@ -52,6 +52,18 @@ public sealed class MultiPlatformTests
         Assert.All(manifests, m => Assert.Equal("linux", m!["platform"]!["os"]!.GetValue<string>()));
         (await ExternalTool.RunAsync("skopeo", ["copy", "--all", "--src-tls-verify=false", $"docker://{name}", $"oci:{temp.Combine("copied")}:1"]))
             .EnsureSuccess("skopeo copy --all");
+        // Each platform's image has its SBOM (the registry has no referrers API: the fallback tag sha256-<digest>); the
+        // index has none, and lists no attestation entry.
+        foreach (var manifest in manifests)
+        {
+            var tag = manifest!["digest"]!.GetValue<string>().Replace(':', '-');
+            var referrers = JsonNode.Parse((await ExternalTool.RunAsync("skopeo", ["inspect", "--raw", "--tls-verify=false", $"docker://{registry.Host}/multi:{tag}"]))
+                .EnsureSuccess($"skopeo inspect the referrers of {tag}").Out)!;
+            Assert.Single(referrers["manifests"]!.AsArray(), r => r!["artifactType"]!.GetValue<string>() == "application/spdx+json");
+        }
+        var indexDigest = JsonNode.Parse((await ExternalTool.RunAsync("skopeo", ["inspect", "--tls-verify=false", $"docker://{name}"])).EnsureSuccess("skopeo inspect").Out)!;
+        Assert.NotEqual(0, (await ExternalTool.RunAsync("skopeo",
+            ["inspect", "--raw", "--tls-verify=false", $"docker://{registry.Host}/multi:{indexDigest["Digest"]!.GetValue<string>().Replace(':', '-')}"])).ExitCode);
 
         var amd64Arch = (await builder.RunAsync("run", "--platform", "linux/amd64", name, "cat", "/arch")).EnsureSuccess("run amd64").Out.Trim();
         var arm64Arch = (await builder.RunAsync("run", "--platform", "linux/arm64", name, "cat", "/arch")).EnsureSuccess("run arm64").Out.Trim();
@@ -118,6 +130,15 @@ public sealed class MultiPlatformTests
         }
         (await ExternalTool.RunAsync("skopeo", ["copy", "--all", "--src-tls-verify=false", $"docker://{registry.Host}/app:multi", $"oci:{temp.Combine("copied")}:1"]))
             .EnsureSuccess("skopeo copy --all");
+
+        // The merged image as a base: FROM picks each target platform's image out of the index.
+        var context = Directory.CreateDirectory(temp.Combine("context")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), $"FROM {registry.Host}/app:multi\nRUN uname -m > /arch\n");
+        (await merger.RunAsync("build", "--platform", "linux/arm64,linux/amd64", "-t", "on-merged", context)).EnsureSuccess("build on the merged index");
+        foreach (var (platform, machine) in new[] { ("linux/arm64", "aarch64"), ("linux/amd64", "x86_64") })
+        {
+            Assert.Equal(machine, (await merger.RunAsync("run", "--platform", platform, "on-merged", "cat", "/arch")).EnsureSuccess("run").Out.Trim());
+        }
     }
 
     [Fact]

@@ -99,15 +99,33 @@ internal sealed class BuildSession
             throw new BuildException(error);
         }
         var platform = platformText is null ? Request.Platform : Platform.Parse(platformText);
-        if (!Request.Pull && await Store.GetAsync(reference, cancellationToken).ConfigureAwait(false) is { } local)
+        if (!Request.Pull && await Store.GetAsync(reference, cancellationToken).ConfigureAwait(false) is { } local
+            && await LocalImageForAsync(local, platform, cancellationToken).ConfigureAwait(false) is { } stored)
         {
             ResolvedImages[(reference.ToString(), platform.ToString())] = new ResolvedImage(reference, local.Digest, platform);
-            return await StoredImage.LoadAsync(Store, local, platform, cancellationToken).ConfigureAwait(false);
+            return stored;
         }
         var progress = new TransferProgress(e => Progress.Report(new VertexLog(vertex, DateTimeOffset.UtcNow, $"{e.Digest.Hex[..12]}: {e.Status}", false)));
         var pulled = await new ImagePuller(Registries, Store).PullAsync(reference, platform, progress, cancellationToken).ConfigureAwait(false);
         ResolvedImages[(reference.ToString(), platform.ToString())] = new ResolvedImage(reference, pulled.RepositoryDigest, platform);
         return await StoredImage.LoadAsync(Store, pulled.Manifest, platform, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The store's image for <paramref name="platform"/> under a tag, or null when it has none: a tag names one platform's
+    /// image after a pull (as docker's does), so another platform's build must not take it — it pulls its own.
+    /// </summary>
+    private async Task<StoredImage?> LocalImageForAsync(Descriptor local, Platform platform, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var image = await StoredImage.LoadAsync(Store, local, platform, cancellationToken).ConfigureAwait(false);
+            return platform.Matches(image.Config.Value.Platform) ? image : null;
+        }
+        catch (Exception e) when (e is PlatformNotFoundException or ContentNotFoundException)
+        {
+            return null; // an index without that platform, or listing it without the store holding it
+        }
     }
 
     /// <summary>
