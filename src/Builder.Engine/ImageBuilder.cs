@@ -60,8 +60,9 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
         }
         var index = OciJson.ToBlob(ImageIndex.Oci([.. images.Select(i => i.Result.Manifest with { Platform = i.Platform })]));
         await store.WriteBlobAsync(index, cancellationToken).ConfigureAwait(false);
-        return new BuildResult(index.Descriptor, index.Descriptor.Digest,
-            [.. images.Select(i => i.Result.UnusedBuildArgs).Aggregate((a, b) => [.. a.Intersect(b)])])
+        IReadOnlyList<string> unused = [.. images.Select(i => i.Result.UnusedBuildArgs).Aggregate((a, b) => [.. a.Intersect(b)])];
+        WarnUnused(unused, progress);
+        return new BuildResult(index.Descriptor, index.Descriptor.Digest, unused)
         {
             DockerfileDigest = images[0].Result.DockerfileDigest,
             CheckWarnings = images[0].Result.CheckWarnings,
@@ -136,9 +137,10 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
         var unused = request.BuildArgs.Keys.Where(k => !session.UsedBuildArgs.Contains(k) && !platformArgs.ContainsKey(k)
             && !graph.GlobalArgs.ContainsKey(k) && !StageVariablesProxy(k)
             && !k.StartsWith("BUILDKIT_", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList(); // the builder's own, as BuildKit's
-        if (unused.Count > 0)
+        // (A multi-platform build warns once, at its end, of what no platform consumed.)
+        if (displayPrefix.Length == 0)
         {
-            progress.Report(new BuildWarning(DateTimeOffset.UtcNow, $"[Warning] One or more build-args [{Dockerfile.Text.ShortList.Join(" ", unused)}] were not consumed"));
+            WarnUnused(unused, progress);
         }
         await session.CacheMountExchange.ExportAsync(session.CacheMounts, cancellationToken).ConfigureAwait(false);
         return (new BuildResult(manifest.Descriptor, manifest.Value.Config.Digest, unused)
@@ -148,6 +150,14 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
             ResolvedImages = [.. session.ResolvedImages.Values],
             CacheHits = [.. session.CacheHits],
         }, session.LastVertex);
+    }
+
+    private static void WarnUnused(IReadOnlyList<string> unused, IBuildProgress progress)
+    {
+        if (unused.Count > 0)
+        {
+            progress.Report(new BuildWarning(DateTimeOffset.UtcNow, $"[Warning] One or more build-args [{Dockerfile.Text.ShortList.Join(" ", unused)}] were not consumed"));
+        }
     }
 
     private sealed record DockerfileSource(string ContextDirectory, string Path, string FileName, byte[] Bytes, string Text, DockerfileSyntax Syntax);

@@ -59,6 +59,18 @@ public sealed class MultiPlatformBuildTests : IDisposable
     }
 
     [Fact]
+    public async Task A_build_arg_no_platform_consumed_is_warned_of_once()
+    {
+        var built = await _engine.BuildAsync(Dockerfile, r => r with
+        {
+            Platforms = [Amd64, Arm64], BuildArgs = new Dictionary<string, string> { ["UNUSED"] = "1" },
+        });
+
+        Assert.Equal(["UNUSED"], built.UnusedBuildArgs);
+        Assert.Single(_engine.LastEvents.OfType<BuildWarning>(), w => w.Message.Contains("UNUSED", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_step_that_does_not_depend_on_the_platform_runs_once_even_without_the_cache()
     {
         await _engine.BuildAsync(Dockerfile, r => r with { Platforms = [Amd64, Arm64], NoCache = true });

@@ -106,6 +106,34 @@ public sealed class MSBuildTests
     }
 
     [Fact]
+    public async Task BuilderPlatforms_publishes_one_index_of_both_platforms()
+    {
+        await using var registry = await RegistryProcess.StartAsync();
+        await Emulation.RequireArm64Async();
+        var (project, environment, temp) = await SampleProjectAsync("""
+            FROM base-$TARGETARCH
+            COPY bin/Release/net10.0/publish/ /app/
+            RUN test -f /app/Sample.dll && uname -m > /arch
+            """);
+        using var _ = temp;
+        var builder = new BuilderCommand(environment["BUILDER_ROOT"]);
+        var amd64 = await BaseRootfs.CreateBusyboxAsync(temp.Combine("rootfs-amd64"));
+        var arm64 = await BaseRootfs.CreateBusyboxAsync(temp.Combine("rootfs-arm64"), binary: await Emulation.Arm64BusyboxAsync());
+        (await builder.RunAsync("import", amd64, "--platform", "linux/amd64", "-t", "base-amd64")).EnsureSuccess("import amd64");
+        (await builder.RunAsync("import", arm64, "--platform", "linux/arm64", "-t", "base-arm64")).EnsureSuccess("import arm64");
+
+        var publish = await DotnetAsync(project, environment, "publish", "-c", "Release", "-p:BuilderImageOnPublish=true", "-p:BuilderPush=true",
+            $"-p:BuilderRegistry={registry.Host}", "-p:BuilderLint=false", "-p:BuilderPlatforms=linux/amd64%3Blinux/arm64");
+
+        publish.EnsureSuccess("dotnet publish with BuilderPlatforms");
+        var raw = System.Text.Json.Nodes.JsonNode.Parse((await ExternalTool.RunAsync("skopeo",
+            ["inspect", "--raw", "--tls-verify=false", $"docker://{registry.Host}/sample:latest"])).EnsureSuccess("skopeo inspect").Out)!;
+        Assert.Equal(["amd64", "arm64"], raw["manifests"]!.AsArray().Select(m => m!["platform"]!["architecture"]!.GetValue<string>()).Order());
+        Assert.Equal("aarch64", (await builder.RunAsync("run", "--platform", "linux/arm64", $"{registry.Host}/sample:latest", "cat", "/arch"))
+            .EnsureSuccess("run arm64").Out.Trim());
+    }
+
+    [Fact]
     public async Task Lint_findings_are_warnings_on_the_Dockerfile_line_an_error_level_finding_fails_at_threshold_error_and_a_second_build_is_cached()
     {
         var (project, environment, temp) = await SampleProjectAsync("FROM busybox:1\nRUN cd /tmp && echo hi > /hi\n");
