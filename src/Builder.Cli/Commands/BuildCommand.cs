@@ -47,17 +47,38 @@ internal static class BuildCommand
         var sbom = new Option<bool>("--sbom") { Description = "Attach an SPDX 2.3 SBOM of the image's packages (dpkg, apk, Python) as a referrer" };
         var provenance = new Option<bool>("--provenance") { Description = "Attach an in-toto SLSA v1 provenance statement as a referrer" };
         var cacheFrom = new Option<string[]>("--cache-from") { Description = "Import build cache: type=registry,ref=REF or type=local,src=DIR, or a bare REF (repeatable, first hit wins)" };
+        var traceFile = new Option<string?>("--trace") { Description = "Write where the build's time went as a Chrome trace-event file (Perfetto, chrome://tracing)" };
         var cacheTo = new Option<string[]>("--cache-to") { Description = "Export build cache: type=registry,ref=REF[,mode=min|max] or type=local,dest=DIR (repeatable)" };
         var command = new Command("build", "Build an image from a Dockerfile")
         {
             context, file, tags, buildArgs, target, noCache, pull, network, secrets, platform, outputs, push, progressMode, quiet, iidFile,
-            metadataFile, labels, insecure, check, sign, sbom, provenance, cacheFrom, cacheTo,
+            metadataFile, labels, insecure, check, sign, sbom, provenance, cacheFrom, cacheTo, traceFile,
         };
         foreach (var option in keys.All)
         {
             command.Options.Add(option);
         }
         command.SetAction(async (result, cancellationToken) =>
+        {
+            var commandStart = DateTimeOffset.UtcNow;
+            var trace = result.GetValue(traceFile) is null ? null : new BuildTrace();
+            try
+            {
+                return await BuildAsync(result, trace, cancellationToken);
+            }
+            finally
+            {
+                if (result.GetValue(traceFile) is { } path)
+                {
+                    // Written whether the build succeeded or not: a failed build's timeline is as useful.
+                    var processStart = new DateTimeOffset(System.Diagnostics.Process.GetCurrentProcess().StartTime.ToUniversalTime(), TimeSpan.Zero);
+                    await CliFiles.WriteAsync("--trace", path, () => trace!.WriteAsync(path, processStart, commandStart, DateTimeOffset.UtcNow, CancellationToken.None));
+                }
+            }
+        });
+        return command;
+
+        async Task<int> BuildAsync(ParseResult result, BuildTrace? trace, CancellationToken cancellationToken)
         {
             var names = (result.GetValue(tags) ?? []).Select(ImageCommands.ParseReference).ToList();
             var args = KeyValueArguments.Parse(result.GetValue(buildArgs), "--build-arg");
@@ -98,7 +119,8 @@ internal static class BuildCommand
             using var http = SigningKeyOptions.TimestampClient();
             var timestamps = result.GetValue(sign) ? keys.Timestamps(result, http) : null;
             var started = DateTimeOffset.UtcNow;
-            var progress = BuildProgressRenderers.Create(result.GetValue(quiet) ? "quiet" : result.GetValue(progressMode)!, io.Error);
+            var rendered = BuildProgressRenderers.Create(result.GetValue(quiet) ? "quiet" : result.GetValue(progressMode)!, io.Error);
+            Engine.Solver.IBuildProgress progress = trace is null ? rendered : new TeeProgress(rendered, trace);
             if (result.GetValue(check) && !await CheckAsync(request, progress, io, cancellationToken))
             {
                 return ExitCodes.Failure;
@@ -107,6 +129,7 @@ internal static class BuildCommand
             using var registries = RegistryAccess.CreateClient(result.GetValue(insecure));
             var builder = await images.Host.CreateBuilderAsync(registries, message => io.Error.WriteLine(message), cancellationToken);
             var built = await builder.BuildAsync(request, progress, cancellationToken);
+            var stepsDone = DateTimeOffset.UtcNow;
             if (built.CheckWarnings.Count > 0 && !result.GetValue(quiet) && result.GetValue(progressMode) != "quiet")
             {
                 // After the build, as docker build prints them: the checks warned, they did not fail it.
@@ -127,6 +150,7 @@ internal static class BuildCommand
             }
             var pushNames = (await BuildOutputWriter.WriteAsync(images.Store, built.Manifest, request.Outputs, names, cancellationToken)).ToList();
             await AttestAsync(images, built, request, names, attestations, io, cancellationToken);
+            trace?.Span("image, outputs and attestations", stepsDone, DateTimeOffset.UtcNow);
             if (result.GetValue(push))
             {
                 pushNames.AddRange(names);
@@ -138,6 +162,7 @@ internal static class BuildCommand
             }
             foreach (var name in pushNames.Distinct())
             {
+                var pushStart = DateTimeOffset.UtcNow;
                 var mounts = await MountSources.FindAsync(images.Store, images.Store, name, cancellationToken);
                 var pushed = await new ImagePusher(registries, images.Store).PushAsync(built.Manifest, name, mounts, null, cancellationToken);
                 io.Error.WriteLine($"pushed {name} {pushed.Manifest.Digest}");
@@ -145,6 +170,7 @@ internal static class BuildCommand
                 {
                     io.Error.WriteLine($"pushed {referrer.ArtifactType} {referrer.Digest}");
                 }
+                trace?.Span($"push {name}", pushStart, DateTimeOffset.UtcNow);
             }
             if (result.GetValue(iidFile) is { } iid)
             {
@@ -156,8 +182,7 @@ internal static class BuildCommand
             }
             io.Out.WriteLine(built.ImageId);
             return ExitCodes.Ok;
-        });
-        return command;
+        }
     }
 
     /// <summary>What to attach to the built image: --sbom, --provenance, --sign (its key and timestamp authority).</summary>

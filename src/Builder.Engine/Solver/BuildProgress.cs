@@ -21,6 +21,12 @@ public sealed record VertexLog(int Vertex, DateTimeOffset Time, string Line, boo
 /// <summary>A vertex finished; <see cref="Error"/> is set when it failed.</summary>
 public sealed record VertexCompleted(int Vertex, DateTimeOffset Time, TimeSpan Duration, string? Error) : BuildEvent(Vertex, Time);
 
+/// <summary>
+/// A timed part of a vertex's work (<c>pull</c>, <c>context hashing</c>, <c>snapshot</c>, <c>run</c>, <c>layer write</c>),
+/// reported when it ends, with the bytes it moved when it knows them; for traces (<c>--trace</c>), not shown in progress.
+/// </summary>
+public sealed record VertexPhase(int Vertex, DateTimeOffset Time, TimeSpan Duration, string Name, long Bytes = 0) : BuildEvent(Vertex, Time);
+
 /// <summary>A non-fatal remark about the build (unused build args, lint findings with --check).</summary>
 public sealed record BuildWarning(DateTimeOffset Time, string Message) : BuildEvent(0, Time);
 
@@ -28,4 +34,26 @@ public sealed record BuildWarning(DateTimeOffset Time, string Message) : BuildEv
 public interface IBuildProgress
 {
     void Report(BuildEvent buildEvent);
+}
+
+/// <summary>Times a part of a vertex's work and reports it as a <see cref="VertexPhase"/> when it ends (failed or not).</summary>
+public static class BuildPhases
+{
+    public static async Task<T> TimeAsync<T>(this IBuildProgress progress, int vertex, string name, Func<Task<T>> work, Func<T, long>? bytes = null)
+    {
+        var start = DateTimeOffset.UtcNow;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        T result = default!;
+        var succeeded = false;
+        try
+        {
+            result = await work().ConfigureAwait(false);
+            succeeded = true;
+            return result;
+        }
+        finally
+        {
+            progress.Report(new VertexPhase(vertex, start, clock.Elapsed, name, succeeded && bytes is not null ? bytes(result) : 0));
+        }
+    }
 }

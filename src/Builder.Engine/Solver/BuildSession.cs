@@ -106,7 +106,8 @@ internal sealed class BuildSession
             return stored;
         }
         var progress = new TransferProgress(e => Progress.Report(new VertexLog(vertex, DateTimeOffset.UtcNow, $"{e.Digest.Hex[..12]}: {e.Status}", false)));
-        var pulled = await new ImagePuller(Registries, Store).PullAsync(reference, platform, progress, cancellationToken).ConfigureAwait(false);
+        var pulled = await Progress.TimeAsync(vertex, "pull", () => new ImagePuller(Registries, Store).PullAsync(reference, platform, progress, cancellationToken))
+            .ConfigureAwait(false);
         ResolvedImages[(reference.ToString(), platform.ToString())] = new ResolvedImage(reference, pulled.RepositoryDigest, platform);
         return await StoredImage.LoadAsync(Store, pulled.Manifest, platform, cancellationToken).ConfigureAwait(false);
     }

@@ -111,17 +111,18 @@ internal sealed class CopyStep(BuildSession session, StepInput input, Instructio
 
         using var plan = CopyPlanner.Plan(fetched.Request, fetched.Tree, flags.Link ? MergedView.Empty : view);
         var fromContext = fetched.Tree is ContextSourceTree context && context.Context == session.Context;
-        var key = StepKey(fetched.Request, fromContext ? session.Context.Hash(plan.ReadPaths) : fetched.SourceKey);
+        var key = StepKey(fetched.Request, fromContext
+            ? await session.Progress.TimeAsync(step.Vertex, "context hashing", () => Task.FromResult(session.Context.Hash(plan.ReadPaths))).ConfigureAwait(false)
+            : fetched.SourceKey);
         if (await CachedAsync(key).ConfigureAwait(false) is { } hit)
         {
             return hit;
         }
         // The layer this COPY of this context wrote last, whatever the files' content or the steps before: unchanged files'
         // bytes do not depend on either, and whatever is taken from it is checked against this build's entries anyway.
-        var layer = fromContext
-            ? await session.WriteContextLayerAsync(plan.Changes, key, CacheKey.Of(Key(default, fetched.Request, ""), "previous layer", session.Context.Root),
-                cancellationToken).ConfigureAwait(false)
-            : await session.WriteLayerAsync(plan.Changes, key, cancellationToken).ConfigureAwait(false);
+        var layer = await session.Progress.TimeAsync(step.Vertex, "layer write", () => fromContext
+            ? session.WriteContextLayerAsync(plan.Changes, key, CacheKey.Of(Key(default, fetched.Request, ""), "previous layer", session.Context.Root), cancellationToken)
+            : session.WriteLayerAsync(plan.Changes, key, cancellationToken), l => l.UncompressedSize).ConfigureAwait(false);
         return Output(key, new CacheRecord(layer.Compressed, layer.DiffId), cached: false);
     }
 }

@@ -43,7 +43,8 @@ internal sealed class RunStep(BuildSession session, StepInput input, RunInstruct
             return new StepOutput(key, hit, Cached: true, key, createdBy);
         }
 
-        await using var snapshot = await session.Snapshotter.PrepareAsync(input.Layers, cancellationToken).ConfigureAwait(false);
+        await using var snapshot = await session.Progress.TimeAsync(step.Vertex, "snapshot",
+            () => session.Snapshotter.PrepareAsync(input.Layers, cancellationToken)).ConfigureAwait(false);
         var leases = new List<IDisposable>();
         var scratch = session.NewScratchDirectory();
         try
@@ -69,7 +70,8 @@ internal sealed class RunStep(BuildSession session, StepInput input, RunInstruct
             using (var output = new LineStream(tail, isError: false))
             using (var error = new LineStream(tail, isError: true))
             {
-                exitCode = await session.Executor.RunAsync(spec, snapshot, new ProcessIo(null, output, error), cancellationToken).ConfigureAwait(false);
+                exitCode = await session.Progress.TimeAsync(step.Vertex, "run",
+                    () => session.Executor.RunAsync(spec, snapshot, new ProcessIo(null, output, error), cancellationToken)).ConfigureAwait(false);
             }
             if (exitCode != 0)
             {
@@ -77,7 +79,9 @@ internal sealed class RunStep(BuildSession session, StepInput input, RunInstruct
                 throw new StepFailedException(session.FileName, run.Span.Start.Line, string.Join(' ', args), exitCode, tail.Format());
             }
             // A RUN that changed nothing still adds a layer, an empty one, as BuildKit's exec ops do.
-            var layer = await session.Snapshotter.CommitDiffAsync(snapshot, session.Store, session.LayerOptions, cancellationToken).ConfigureAwait(false)
+            var layer = await session.Progress.TimeAsync(step.Vertex, "layer write",
+                    () => session.Snapshotter.CommitDiffAsync(snapshot, session.Store, session.LayerOptions, cancellationToken), l => l?.UncompressedSize ?? 0)
+                .ConfigureAwait(false)
                 ?? await session.WriteLayerAsync([], null, cancellationToken).ConfigureAwait(false);
             return new StepOutput(key, new CacheRecord(layer.Compressed, layer.DiffId), Cached: false, key, createdBy);
         }
