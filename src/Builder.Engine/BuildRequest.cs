@@ -54,6 +54,9 @@ public sealed record BuildRequest
     /// </summary>
     public bool RunChecks { get; init; } = true;
 
+    /// <summary><c>--build-context</c>: what <c>FROM NAME</c> and <c>COPY --from=NAME</c> read instead, by name.</summary>
+    public IReadOnlyDictionary<string, NamedContext> NamedContexts { get; init; } = new Dictionary<string, NamedContext>();
+
     /// <summary>Caches to import steps from (<c>--cache-from</c>), in order: the first that has a step wins.</summary>
     public IReadOnlyList<CacheSpec> CacheFrom { get; init; } = [];
 

@@ -47,12 +47,13 @@ internal static class BuildCommand
         var sbom = new Option<bool>("--sbom") { Description = "Attach an SPDX 2.3 SBOM of the image's packages (dpkg, apk, Python) as a referrer" };
         var provenance = new Option<bool>("--provenance") { Description = "Attach an in-toto SLSA v1 provenance statement as a referrer" };
         var cacheFrom = new Option<string[]>("--cache-from") { Description = "Import build cache: type=registry,ref=REF or type=local,src=DIR, or a bare REF (repeatable, first hit wins)" };
+        var buildContexts = new Option<string[]>("--build-context") { Description = "NAME=DIR, NAME=docker-image://REF or NAME=oci-layout://DIR[:TAG|@DIGEST]: what FROM NAME and COPY --from=NAME read (repeatable)" };
         var traceFile = new Option<string?>("--trace") { Description = "Write where the build's time went as a Chrome trace-event file (Perfetto, chrome://tracing)" };
         var cacheTo = new Option<string[]>("--cache-to") { Description = "Export build cache: type=registry,ref=REF[,mode=min|max] or type=local,dest=DIR (repeatable)" };
         var command = new Command("build", "Build an image from a Dockerfile")
         {
             context, file, tags, buildArgs, target, noCache, pull, network, secrets, platform, outputs, push, progressMode, quiet, iidFile,
-            metadataFile, labels, insecure, check, sign, sbom, provenance, cacheFrom, cacheTo, traceFile,
+            metadataFile, labels, insecure, check, sign, sbom, provenance, cacheFrom, cacheTo, traceFile, buildContexts,
         };
         foreach (var option in keys.All)
         {
@@ -105,6 +106,7 @@ internal static class BuildCommand
                 SourceDateEpoch = ParseSourceDateEpoch(args.GetValueOrDefault("SOURCE_DATE_EPOCH") ?? Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH")),
                 CacheFrom = ParseCaches(result.GetValue(cacheFrom) ?? [], CacheSpecParser.ParseFrom),
                 CacheTo = ParseCaches(result.GetValue(cacheTo) ?? [], CacheSpecParser.ParseTo),
+                NamedContexts = ParseNamedContexts(result.GetValue(buildContexts) ?? []),
             };
             if (!Directory.Exists(request.ContextDirectory))
             {
@@ -342,6 +344,30 @@ internal static class BuildCommand
             secrets[id] = new BuildSecret(id, src, src is null ? env : null);
         }
         return secrets;
+    }
+
+    private static IReadOnlyDictionary<string, NamedContext> ParseNamedContexts(IEnumerable<string> values)
+    {
+        var contexts = new Dictionary<string, NamedContext>(StringComparer.Ordinal);
+        foreach (var value in values)
+        {
+            NamedContext named;
+            try
+            {
+                named = NamedContext.Parse(value);
+            }
+            catch (FormatException e)
+            {
+                throw new UsageException(e.Message);
+            }
+            // Paths are the caller's, relative to where builder runs.
+            named = named.Kind == NamedContextKind.Image ? named : named with { Value = Path.GetFullPath(named.Value) };
+            if (!contexts.TryAdd(named.Name, named))
+            {
+                throw new UsageException($"--build-context {named.Name} is given twice");
+            }
+        }
+        return contexts;
     }
 
     private static IReadOnlyList<BuildOutput> ParseOutputs(IEnumerable<string> values)

@@ -2,6 +2,7 @@ using Builder.Cache;
 using Builder.Dockerfile.Shell;
 using Builder.Engine.Context;
 using Builder.Oci;
+using Builder.Oci.Archives;
 using Builder.Oci.Content;
 using Builder.Oci.Images;
 using Builder.Oci.Layers;
@@ -94,11 +95,59 @@ internal sealed class BuildSession
     /// <summary>A base image or COPY --from image: the store's copy unless --pull, else pulled.</summary>
     public async Task<StoredImage> ResolveImageAsync(string text, string? platformText, int vertex, CancellationToken cancellationToken)
     {
+        var platform = platformText is null ? Request.Platform : Platform.Parse(platformText);
+        if (NamedContext(text) is { } named)
+        {
+            return await ResolveNamedAsync(named, platform, vertex, cancellationToken).ConfigureAwait(false);
+        }
+        return await ResolveReferenceAsync(text, platform, vertex, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The <c>--build-context</c> for what a Dockerfile names (as written, or as the reference it parses to), if any.</summary>
+    public NamedContext? NamedContext(string text) =>
+        Request.NamedContexts.GetValueOrDefault(text)
+        ?? (ImageReference.TryParse(text, out var reference, out _)
+            ? Request.NamedContexts.Values.FirstOrDefault(c => ImageReference.TryParse(c.Name, out var other, out _) && other.ToString() == reference.ToString())
+            : null);
+
+    private async Task<StoredImage> ResolveNamedAsync(NamedContext named, Platform platform, int vertex, CancellationToken cancellationToken)
+    {
+        switch (named.Kind)
+        {
+            case NamedContextKind.Image:
+                return await ResolveReferenceAsync(named.Value, platform, vertex, cancellationToken).ConfigureAwait(false);
+            case NamedContextKind.OciLayout:
+                if (!Directory.Exists(named.Value))
+                {
+                    throw new BuildException($"--build-context {named.Name}: oci-layout {named.Value}: no such directory");
+                }
+                var loaded = await ImageImport.LoadAsync(Store, named.Value, cancellationToken).ConfigureAwait(false);
+                var chosen = named.Digest is { } digest ? loaded.FirstOrDefault(l => l.Target.Digest == digest)
+                    : loaded.FirstOrDefault(l => l.Name?.Tag == (named.Tag ?? ImageReference.DefaultTag))
+                      ?? (named.Tag is null && loaded.Count == 1 ? loaded[0] : null);
+                if (chosen is null)
+                {
+                    throw new BuildException($"--build-context {named.Name}: the OCI layout {named.Value} has no image {(object?)named.Digest ?? named.Tag ?? ImageReference.DefaultTag}");
+                }
+                return await StoredImage.LoadAsync(Store, chosen.Target, platform, cancellationToken).ConfigureAwait(false);
+            default:
+                // A directory as a base: its files as one layer, made the same way every time (same files, same image).
+                if (!Directory.Exists(named.Value))
+                {
+                    throw new BuildException($"--build-context {named.Name}: {named.Value}: no such directory");
+                }
+                var manifest = await ImageImport.ImportRootfsAsync(Store, named.Value, platform, DateTimeOffset.UnixEpoch,
+                    new LayerWriterOptions { Compression = LayerCompression.None }, cancellationToken).ConfigureAwait(false);
+                return await StoredImage.LoadAsync(Store, manifest.Descriptor, platform, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<StoredImage> ResolveReferenceAsync(string text, Platform platform, int vertex, CancellationToken cancellationToken)
+    {
         if (!ImageReference.TryParse(text, out var reference, out var error))
         {
             throw new BuildException(error);
         }
-        var platform = platformText is null ? Request.Platform : Platform.Parse(platformText);
         if (!Request.Pull && await Store.GetAsync(reference, cancellationToken).ConfigureAwait(false) is { } local
             && await LocalImageForAsync(local, platform, cancellationToken).ConfigureAwait(false) is { } stored)
         {
