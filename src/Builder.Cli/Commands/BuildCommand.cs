@@ -142,7 +142,8 @@ internal static class BuildCommand
                 }
             }
 
-            var compression = new ImageCompression(images.Store);
+            // How layers leave the store for pushes: as the output that says so asks (BuildKit's compression=...), else gzip.
+            var compression = new ImageCompression(images.Store, request.Outputs.Select(o => o.Compression).FirstOrDefault(c => c is not null));
             var attestations = new Attestations(result.GetValue(sbom), result.GetValue(provenance), identity, timestamps, started);
             if (attestations.Any)
             {

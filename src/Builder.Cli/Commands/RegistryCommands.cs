@@ -52,7 +52,10 @@ internal static class RegistryCommands
         var source = new Argument<string>("SOURCE") { Description = "A local image (name or ID)" };
         var destination = new Argument<string?>("DESTINATION") { Description = "Where to push it (default: the source's name)", Arity = ArgumentArity.ZeroOrOne };
         var insecure = InsecureRegistryOption();
-        var command = new Command("push", "Push an image from the local store to a registry") { source, destination, insecure };
+        var compression = new Option<string?>("--compression") { Description = "gzip (default) or zstd for the layers the store holds uncompressed" };
+        var level = new Option<string?>("--compression-level") { Description = "gzip 0-9 (default 6), zstd 1-22 (default 3)" };
+        var force = new Option<bool>("--force-compression") { Description = "Recompress layers compressed the other way too" };
+        var command = new Command("push", "Push an image from the local store to a registry") { source, destination, insecure, compression, level, force };
         command.SetAction(async (result, cancellationToken) =>
         {
             using var images = await LocalImages.OpenAsync(cancellationToken);
@@ -68,7 +71,16 @@ internal static class RegistryCommands
                 TransferStatus.Mounted => $"{Short(e.Digest)}: Mounted from {e.Source}",
                 _ => $"{Short(e.Digest)}: Pushed",
             }));
-            var compressed = await new ImageCompression(images.Store).CompressAsync(target, cancellationToken);
+            CompressionChoice choice;
+            try
+            {
+                choice = Engine.Outputs.BuildOutput.ParseCompression(result.GetValue(compression), result.GetValue(level), result.GetValue(force));
+            }
+            catch (FormatException e)
+            {
+                throw new UsageException("--" + e.Message);
+            }
+            var compressed = await new ImageCompression(images.Store, choice).CompressAsync(target, cancellationToken);
             var pushed = await new ImagePusher(registries, images.Store).PushAsync(compressed, destinationName, mounts, progress, cancellationToken);
             io.Out.WriteLine($"{destinationName.Tag ?? ImageReference.DefaultTag}: digest: {pushed.Manifest.Digest} size: {pushed.Manifest.Size}");
             // Signatures, SBOM and provenance go along, after the image they refer to.

@@ -33,6 +33,12 @@ public sealed record BuildOutput(BuildOutputType Type)
     public bool Push { get; init; }
 
     /// <summary>
+    /// <c>compression=gzip|zstd</c>, <c>compression-level=N</c>, <c>force-compression=true</c>: how layers leave the store
+    /// (an OCI export, a push), as BuildKit's exporters take them; null fields keep the defaults (gzip 6, no recompression).
+    /// </summary>
+    public Oci.Images.CompressionChoice? Compression { get; init; }
+
+    /// <summary>
     /// Parses docker's CSV form. A bare path is <c>type=local,dest=PATH</c> and <c>-</c> is a tar on standard output,
     /// as in <c>docker build -o</c>.
     /// </summary>
@@ -74,6 +80,10 @@ public sealed record BuildOutput(BuildOutputType Type)
             Tar = !fields.TryGetValue("tar", out var tar) || ParseBool("tar", tar),
             Names = fields.TryGetValue("name", out var names) ? SplitNames(names) : [],
             Push = type == BuildOutputType.Registry || (fields.TryGetValue("push", out var push) && ParseBool("push", push)),
+            Compression = fields.ContainsKey("compression") || fields.ContainsKey("compression-level") || fields.ContainsKey("force-compression")
+                ? ParseCompression(fields.GetValueOrDefault("compression"), fields.GetValueOrDefault("compression-level"),
+                    fields.TryGetValue("force-compression", out var force) && ParseBool("force-compression", force))
+                : null,
         };
         if (type is BuildOutputType.Oci or BuildOutputType.Docker or BuildOutputType.Local && output.Destination is null)
         {
@@ -87,8 +97,29 @@ public sealed record BuildOutput(BuildOutputType Type)
         {
             throw new FormatException("--output type=local writes a directory; tar= does not apply");
         }
-        var unknown = fields.Keys.Except(["type", "dest", "tar", "name", "push", "oci-mediatypes", "compression"]).ToList();
+        var unknown = fields.Keys.Except(["type", "dest", "tar", "name", "push", "oci-mediatypes", "compression", "compression-level", "force-compression"]).ToList();
         return unknown.Count == 0 ? output : throw new FormatException($"--output: unknown field {unknown[0]}");
+    }
+
+    /// <summary>compression= and compression-level= (as <c>--output</c> and <c>push --compression</c> spell them) checked.</summary>
+    public static Oci.Images.CompressionChoice ParseCompression(string? compression, string? level, bool force)
+    {
+        var kind = compression switch
+        {
+            null or "gzip" => Oci.Layers.LayerCompression.Gzip,
+            "zstd" => Oci.Layers.LayerCompression.Zstd,
+            "uncompressed" => throw new FormatException("compression=uncompressed: layers leave the store compressed (gzip or zstd)"),
+            var other => throw new FormatException($"compression={other} is not gzip or zstd"),
+        };
+        int? parsedLevel = null;
+        if (level is not null)
+        {
+            var (low, high) = kind == Oci.Layers.LayerCompression.Gzip ? (0, 9) : (1, 22);
+            parsedLevel = int.TryParse(level, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= low && n <= high
+                ? n
+                : throw new FormatException($"compression-level={level}: {kind.ToString().ToLowerInvariant()} levels are {low}-{high}");
+        }
+        return new Oci.Images.CompressionChoice(kind, parsedLevel, force);
     }
 
     // docker separates several names with commas inside a quoted CSV field; outside quotes a ';' does the job here.

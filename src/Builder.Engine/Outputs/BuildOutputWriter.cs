@@ -38,7 +38,7 @@ public static class BuildOutputWriter
                     // BuildKit's words: a docker-archive holds no index (docker load takes one image per config).
                     throw new BuildException("docker exporter does not currently support exporting manifest lists: use type=oci, or push");
                 case BuildOutputType.Oci when MediaTypes.IsIndex(manifest.MediaType):
-                    var index = await new ImageCompression(store).CompressAsync(manifest, cancellationToken).ConfigureAwait(false);
+                    var index = await new ImageCompression(store, output.Compression).CompressAsync(manifest, cancellationToken).ConfigureAwait(false);
                     await WriteToAsync("--output", output.Destination!, () => output.Tar
                         ? ImageExport.WriteIndexTarFileAsync(store, index, outputNames.FirstOrDefault(), output.Destination!, cancellationToken)
                         : ImageExport.WriteLayoutDirectoryAsync(store, index, outputNames.FirstOrDefault(), output.Destination!, cancellationToken)).ConfigureAwait(false);
@@ -46,7 +46,7 @@ public static class BuildOutputWriter
                 case BuildOutputType.Oci or BuildOutputType.Docker:
                     var format = output.Type == BuildOutputType.Oci ? ArchiveFormat.Oci : ArchiveFormat.Docker;
                     // An OCI export carries gzip layers, as a push does; a docker-archive the plain tars docker load reads.
-                    var exported = format == ArchiveFormat.Oci ? await new ImageCompression(store).CompressAsync(manifest, cancellationToken).ConfigureAwait(false) : manifest;
+                    var exported = format == ArchiveFormat.Oci ? await new ImageCompression(store, output.Compression).CompressAsync(manifest, cancellationToken).ConfigureAwait(false) : manifest;
                     var image = await StoredImage.LoadAsync(store, exported, null, cancellationToken).ConfigureAwait(false);
                     await WriteToAsync("--output", output.Destination!, () => output.Tar
                         ? ImageExport.WriteTarFileAsync(image, outputNames.FirstOrDefault(), format, output.Destination!, cancellationToken)

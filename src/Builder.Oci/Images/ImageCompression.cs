@@ -15,9 +15,14 @@ namespace Builder.Oci.Images;
 /// another image sharing the layer, does not compress it again. The compressed image is a new manifest over the
 /// same config: the image ID (config digest) stays what the build printed.
 /// </remarks>
-public sealed class ImageCompression(OciLayoutStore store)
+public sealed class ImageCompression(OciLayoutStore store, CompressionChoice? choice = null)
 {
-    private string RecordDirectory => store.Layout.CompressionRecords;
+    private readonly CompressionChoice _choice = choice ?? CompressionChoice.Default;
+
+    // gzip at its default level keeps the records' first place; another choice has a directory of its own.
+    private string RecordDirectory => _choice == CompressionChoice.Default
+        ? store.Layout.CompressionRecords
+        : Path.Combine(store.Layout.CompressionRecords, $"{_choice.Kind.ToString().ToLowerInvariant()}-{_choice.Level?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"}");
 
     /// <summary>
     /// The manifest to push or export for <paramref name="target"/>: itself when every layer is compressed already
@@ -34,7 +39,7 @@ public sealed class ImageCompression(OciLayoutStore store)
             return target;
         }
         var manifest = await store.ReadManifestAsync(target, cancellationToken).ConfigureAwait(false);
-        if (!manifest.Value.Layers.Any(l => l.MediaType == MediaTypes.OciLayer))
+        if (!manifest.Value.Layers.Any(NeedsWork))
         {
             return target;
         }
@@ -43,7 +48,7 @@ public sealed class ImageCompression(OciLayoutStore store)
         for (var i = 0; i < manifest.Value.Layers.Count; i++)
         {
             var layer = manifest.Value.Layers[i];
-            layers.Add(layer.MediaType == MediaTypes.OciLayer
+            layers.Add(NeedsWork(layer)
                 ? await CompressLayerAsync(layer, config.Value.RootFs.DiffIds[i], cancellationToken).ConfigureAwait(false)
                 : layer);
         }
@@ -73,20 +78,29 @@ public sealed class ImageCompression(OciLayoutStore store)
         return compressed.Descriptor;
     }
 
+    /// <summary>A plain layer always; with force-compression, a layer compressed another way too (it is decompressed first).</summary>
+    private bool NeedsWork(Descriptor layer) =>
+        layer.MediaType == MediaTypes.OciLayer
+        || (_choice.Force && layer.MediaType is MediaTypes.OciLayerGzip or MediaTypes.OciLayerZstd or MediaTypes.DockerLayerGzip
+            && layer.MediaType.EndsWith("zstd", StringComparison.Ordinal) != (_choice.Kind == LayerCompression.Zstd));
+
     /// <summary>A plain layer's gzip blob in the store, made once per diffID (the registry cache's export shares it).</summary>
     public async Task<Descriptor> CompressLayerAsync(Descriptor layer, Digest diffId, CancellationToken cancellationToken)
     {
         var record = Path.Combine(RecordDirectory, diffId.Hex);
-        if (await ReadRecordAsync(record, cancellationToken).ConfigureAwait(false) is { } known
+        if (await ReadRecordAsync(record, _choice.Kind == LayerCompression.Zstd ? MediaTypes.OciLayerZstd : MediaTypes.OciLayerGzip, cancellationToken).ConfigureAwait(false) is { } known
             && await store.ExistsAsync(known.Digest, cancellationToken).ConfigureAwait(false))
         {
             return layer with { MediaType = known.MediaType, Digest = known.Digest, Size = known.Size };
         }
         LayerDescriptor written;
-        await using (var source = await store.OpenReadAsync(layer.Digest, cancellationToken).ConfigureAwait(false))
+        await using (var stored = await store.OpenReadAsync(layer.Digest, cancellationToken).ConfigureAwait(false))
+        await using (var source = layer.MediaType == MediaTypes.OciLayer
+            ? stored
+            : await LayerDecompression.OpenUncompressedAsync(stored, cancellationToken).ConfigureAwait(false))
         await using (var writer = await store.OpenWriterAsync(cancellationToken).ConfigureAwait(false))
         {
-            written = await CompressAsync(source, writer.Stream, cancellationToken).ConfigureAwait(false);
+            written = await CompressAsync(source, writer.Stream, _choice.Kind, _choice.Level, cancellationToken).ConfigureAwait(false);
             if (written.DiffId != diffId)
             {
                 throw new InvalidDataException($"layer {layer.Digest} does not hash to its diffID {diffId} (read back as {written.DiffId})");
@@ -98,9 +112,14 @@ public sealed class ImageCompression(OciLayoutStore store)
     }
 
     /// <summary>Compresses a plain tar stream with the layer writer's gzip; the diffID is the input's sha256.</summary>
-    public static async Task<LayerDescriptor> CompressAsync(Stream tar, Stream destination, CancellationToken cancellationToken)
+    public static Task<LayerDescriptor> CompressAsync(Stream tar, Stream destination, CancellationToken cancellationToken) =>
+        CompressAsync(tar, destination, LayerCompression.Gzip, null, cancellationToken);
+
+    /// <summary>As <see cref="CompressAsync(Stream, Stream, CancellationToken)"/>, with gzip or zstd at a level (null: its default).</summary>
+    public static async Task<LayerDescriptor> CompressAsync(Stream tar, Stream destination, LayerCompression compression, int? level,
+        CancellationToken cancellationToken)
     {
-        var output = new LayerOutput(destination, LayerCompression.Gzip, null, Environment.ProcessorCount);
+        var output = new LayerOutput(destination, compression, level, Environment.ProcessorCount);
         await using (output.ConfigureAwait(false))
         {
             while (true)
@@ -117,7 +136,7 @@ public sealed class ImageCompression(OciLayoutStore store)
     }
 
     // A record is one line: "<digest> <size>"; anything else counts as no record.
-    private static async Task<Descriptor?> ReadRecordAsync(string path, CancellationToken cancellationToken)
+    private static async Task<Descriptor?> ReadRecordAsync(string path, string mediaType, CancellationToken cancellationToken)
     {
         if (!File.Exists(path))
         {
@@ -126,7 +145,7 @@ public sealed class ImageCompression(OciLayoutStore store)
         var fields = (await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false)).Trim().Split(' ');
         return fields.Length == 2 && Digest.TryParse(fields[0], out var digest)
             && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var size)
-            ? new Descriptor(MediaTypes.OciLayerGzip, digest, size)
+            ? new Descriptor(mediaType, digest, size)
             : null;
     }
 
@@ -135,4 +154,11 @@ public sealed class ImageCompression(OciLayoutStore store)
         var record = System.Text.Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{compressed.Digest} {compressed.Size}\n"));
         await Content.AtomicFile.WriteAsync(path, record, cancellationToken).ConfigureAwait(false);
     }
+}
+
+/// <summary>How layers are compressed on their way out of the store: gzip or zstd, a level (null: the default), and whether
+/// layers compressed the other way are recompressed (BuildKit's <c>force-compression</c>).</summary>
+public sealed record CompressionChoice(LayerCompression Kind, int? Level = null, bool Force = false)
+{
+    public static CompressionChoice Default { get; } = new(LayerCompression.Gzip);
 }
