@@ -4,7 +4,7 @@
 set -euo pipefail
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
 packages=(runc uidmap docker-registry skopeo umoci busybox-static debootstrap apache2-utils curl zstd python3 procps openssl git xz-utils shellcheck
-  qemu-user-static)
+  qemu-user-static passt)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -57,6 +57,9 @@ public static partial class LibC
     /// <summary>Whether this process runs as uid 0 (real root, or root of a user namespace).</summary>
     public static bool IsRoot => geteuid() == 0;
 
+    /// <summary>This process's effective user and group ids.</summary>
+    public static (uint User, uint Group) EffectiveIds => (geteuid(), getegid());
+
     /// <summary>lstat: the entry itself, never a symlink's target; null when it does not exist.</summary>
     public static unsafe FileStatus? LStat(string path)
     {
@@ -377,6 +380,9 @@ public static partial class LibC
 
     [LibraryImport(Lib)]
     private static partial uint geteuid();
+
+    [LibraryImport(Lib)]
+    private static partial uint getegid();
 
     [LibraryImport(Lib, SetLastError = true)]
     private static partial int flock(SafeFileHandle fd, int operation);

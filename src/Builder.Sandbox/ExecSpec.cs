@@ -19,6 +19,9 @@ public sealed record ExecSpec
 
     public SandboxNetwork Network { get; init; } = SandboxNetwork.Host;
 
+    /// <summary>With <see cref="SandboxNetwork.Private"/>: host ports forwarded into the container (<c>-p</c>).</summary>
+    public IReadOnlyList<PublishedPort> Ports { get; init; } = [];
+
     /// <summary>Extra mounts (RUN --mount, volumes); nothing mounted ever appears in the step's diff.</summary>
     public IReadOnlyList<SandboxMount> Mounts { get; init; } = [];
 
@@ -36,6 +39,43 @@ public enum SandboxNetwork
 
     /// <summary>A new network namespace with only loopback.</summary>
     None,
+
+    /// <summary>
+    /// A new network namespace reaching out through user-mode networking (pasta, from Debian's passt): docker's bridge
+    /// mode without a daemon or root. The host's loopback services are out of reach; <see cref="ExecSpec.Ports"/> are
+    /// forwarded in.
+    /// </summary>
+    Private,
+}
+
+/// <summary>
+/// <c>-p [IP:]HOST:CONTAINER[/tcp|udp]</c>: connections to the host's <paramref name="HostPort"/> (on
+/// <paramref name="HostAddress"/>, or every address) go to the container's <paramref name="ContainerPort"/>.
+/// </summary>
+public sealed record PublishedPort(string? HostAddress, int HostPort, int ContainerPort, string Protocol = "tcp")
+{
+    /// <summary>Parses docker's <c>-p</c> form; a <see cref="FormatException"/> says what is wrong.</summary>
+    public static PublishedPort Parse(string text)
+    {
+        var (spec, protocol) = text.LastIndexOf('/') is var slash and > 0 ? (text[..slash], text[(slash + 1)..]) : (text, "tcp");
+        if (protocol is not ("tcp" or "udp"))
+        {
+            throw new FormatException($"-p {text}: the protocol is tcp or udp, not {protocol}");
+        }
+        var parts = spec.Split(':');
+        static int Port(string value, string text) =>
+            int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536
+                ? port
+                : throw new FormatException($"-p {text}: {value} is not a port (1-65535)");
+        return parts switch
+        {
+            [var host, var container] => new PublishedPort(null, Port(host, text), Port(container, text), protocol),
+            [var address, var host, var container] when System.Net.IPAddress.TryParse(address, out _) =>
+                new PublishedPort(address, Port(host, text), Port(container, text), protocol),
+            [var address, _, _] => throw new FormatException($"-p {text}: {address} is not an IP address"),
+            _ => throw new FormatException($"-p {text}: expected [IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]"),
+        };
+    }
 }
 
 /// <summary>A mount in the container at <see cref="Target"/> (an absolute container path).</summary>

@@ -14,7 +14,8 @@ internal static class RunCommand
         var image = new Argument<string>("IMAGE") { Description = "Image name or ID" };
         var command = new Argument<string[]>("COMMAND") { Description = "Command and arguments (default: the image's Cmd)", Arity = ArgumentArity.ZeroOrMore };
         var remove = new Option<bool>("--rm") { Description = "Accepted for docker compatibility: containers are always removed" };
-        var network = new Option<string>("--network") { Description = "host or none", DefaultValueFactory = _ => "host" };
+        var network = new Option<string?>("--network") { Description = "bridge (its own network through pasta; the default with -p), host (the default otherwise) or none" };
+        var publish = new Option<string[]>("--publish", "-p") { Description = "[IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]: forward a host port into the container (repeatable)" };
         var environment = new Option<string[]>("--env", "-e") { Description = "Set an environment variable (K=V)" };
         var user = new Option<string?>("--user", "-u") { Description = "User (name|uid[:group|gid])" };
         var workdir = new Option<string?>("--workdir", "-w") { Description = "Working directory in the container" };
@@ -22,17 +23,35 @@ internal static class RunCommand
         var platform = new Option<string?>("--platform") { Description = "Which image of a multi-platform index" };
         var run = new Command("run", "Run a command in an image, in the same sandbox builds use")
         {
-            image, command, remove, network, environment, user, workdir, entrypoint, platform,
+            image, command, remove, network, publish, environment, user, workdir, entrypoint, platform,
         };
         run.TreatUnmatchedTokensAsErrors = true;
         run.SetAction(async (result, cancellationToken) =>
         {
+            var ports = new List<PublishedPort>();
+            foreach (var text in result.GetValue(publish) ?? [])
+            {
+                try
+                {
+                    ports.Add(PublishedPort.Parse(text));
+                }
+                catch (FormatException e)
+                {
+                    throw new UsageException(e.Message);
+                }
+            }
             var networkMode = result.GetValue(network) switch
             {
-                "host" or "default" => SandboxNetwork.Host,
+                null when ports.Count > 0 => SandboxNetwork.Private,
+                null or "host" or "default" => SandboxNetwork.Host,
+                "bridge" or "private" => SandboxNetwork.Private,
                 "none" => SandboxNetwork.None,
-                var other => throw new UsageException($"--network: '{other}' is not host or none"),
+                var other => throw new UsageException($"--network: '{other}' is not bridge, host or none"),
             };
+            if (ports.Count > 0 && networkMode != SandboxNetwork.Private)
+            {
+                throw new UsageException($"-p publishes ports of the container's own network: it does not go with --network {result.GetValue(network)}");
+            }
             using var images = await LocalImages.OpenAsync(cancellationToken);
             var wanted = ImageCommands.OptionalPlatform(result.GetValue(platform));
             var target = await FindOrPullAsync(images, result.GetValue(image)!, wanted, io, cancellationToken);
@@ -51,6 +70,7 @@ internal static class RunCommand
                 User = result.GetValue(user) ?? config.User ?? "",
                 WorkingDirectory = result.GetValue(workdir) ?? (string.IsNullOrEmpty(config.WorkingDir) ? "/" : config.WorkingDir),
                 Network = networkMode,
+                Ports = ports,
             };
             var sandbox = await images.Host.SandboxAsync(message => io.Error.WriteLine(message), cancellationToken);
             await using var snapshot = await sandbox.Snapshotter.PrepareAsync(loaded.Layers, cancellationToken);

@@ -46,7 +46,10 @@ public sealed class RuncExecutor(string stateDirectory, bool inMemory) : IExecut
             EnsureWorkingDirectory(root, spec.WorkingDirectory, user);
             var etc = RootfsFiles.IsDirectory(root, "/etc") ? WriteEtcFiles(bundle, spec.Hostname) : ((string, string)?)null;
             spec = spec with { Mounts = [.. spec.Mounts.Select(m => Pin(m, bundle))] };
-            var config = RuntimeSpec.Create(spec, user, root, etc);
+            await using var network = spec.Network == SandboxNetwork.Private
+                ? await UserModeNetwork.StartAsync(spec.Ports, bundle, cancellationToken).ConfigureAwait(false)
+                : null;
+            var config = RuntimeSpec.Create(spec, user, root, etc, network?.NamespacePath);
             // runc creates what a mount target lacks; those stubs are not the step's work.
             // BuildKit's executor removes the stubs of /etc/resolv.conf, /etc/hosts and the step's own mounts
             // (executor.MountStubsCleaner); the mount points runc makes for /proc, /dev and /sys stay in the layer (a

@@ -25,7 +25,7 @@ public static class RuntimeSpec
         ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
     /// <param name="etcFiles">Host-side files bound over /etc/resolv.conf and /etc/hosts, or null to bind none.</param>
-    public static JsonObject Create(ExecSpec spec, ResolvedUser user, SnapshotMount root, (string ResolvConf, string Hosts)? etcFiles)
+    public static JsonObject Create(ExecSpec spec, ResolvedUser user, SnapshotMount root, (string ResolvConf, string Hosts)? etcFiles, string? networkNamespace = null)
     {
         var env = spec.Env.ToList();
         if (!env.Any(e => e.StartsWith("PATH=", StringComparison.Ordinal)))
@@ -44,7 +44,12 @@ public static class RuntimeSpec
         {
             namespaces.Add((JsonNode)new JsonObject { ["type"] = "network" });
         }
-        return new JsonObject
+        else if (spec.Network == SandboxNetwork.Private)
+        {
+            // Made and connected before the container starts (UserModeNetwork); runc joins it by its path.
+            namespaces.Add((JsonNode)new JsonObject { ["type"] = "network", ["path"] = networkNamespace ?? throw new ArgumentException("a private network needs its namespace", nameof(networkNamespace)) });
+        }
+        var config = new JsonObject
         {
             ["ociVersion"] = "1.0.2",
             ["process"] = new JsonObject
@@ -77,6 +82,7 @@ public static class RuntimeSpec
                 ["readonlyPaths"] = new JsonArray([.. ReadonlyPaths.Select(p => (JsonNode?)p)]),
             },
         };
+        return config;
     }
 
     private static JsonArray Mounts(ExecSpec spec, SnapshotMount root, (string ResolvConf, string Hosts)? etcFiles)
@@ -100,7 +106,7 @@ public static class RuntimeSpec
             Mount("/dev/shm", "tmpfs", "shm", "nosuid", "noexec", "nodev", "mode=1777", "size=65536k"),
             Mount("/dev/mqueue", "mqueue", "mqueue", "nosuid", "noexec", "nodev"),
             // sysfs cannot be mounted in a user namespace without a network namespace of its own: bind the host's.
-            spec.Network == SandboxNetwork.None
+            spec.Network is SandboxNetwork.None or SandboxNetwork.Private
                 ? Mount("/sys", "sysfs", "sysfs", "nosuid", "noexec", "nodev", "ro")
                 : Mount("/sys", "bind", "/sys", "rbind", "nosuid", "noexec", "nodev", "ro"));
         if (etcFiles is var (resolvConf, hosts))
