@@ -26,3 +26,9 @@ if ! ls "$cache"/busybox-static_*_arm64.deb >/dev/null 2>&1; then
   $sudo mkdir -p "$cache"
   (cd "$cache" && $sudo apt-get download -qq -o APT::Sandbox::User=root busybox-static:arm64)
 fi
+
+# builder run's own network (pasta) opens /dev/net/tun as the user who runs it: distributions ship it mode 0666 (udev's
+# MODE="0666"); some machines and containers leave it root's alone.
+if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+  $sudo chmod 0666 /dev/net/tun
+fi

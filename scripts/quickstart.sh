@@ -24,7 +24,7 @@ builder build -t mysite:latest --build-arg BASE_IMAGE=debian:bookworm --build-ar
 port=8000
 if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then echo "port $port is in use: stop what listens there first" >&2; exit 1; fi
 # Not through the function: $! must be builder itself, which stops its container on SIGTERM.
-dotnet .build/cli/builder.dll run --rm -e DJANGO_SECRET_KEY="$(head -c 32 /dev/urandom | base64)" mysite:latest >/dev/null 2>&1 & app=$!
+dotnet .build/cli/builder.dll run --rm -p "127.0.0.1:$port:8000" -e DJANGO_SECRET_KEY="$(head -c 32 /dev/urandom | base64)" mysite:latest >/dev/null 2>&1 & app=$!
 trap 'kill -TERM $app 2>/dev/null; wait $app 2>/dev/null || true' EXIT
 for _ in $(seq 60); do curl -s -o /dev/null "http://127.0.0.1:$port/health/" && break; sleep 0.5; done
 for url in / /health/; do

@@ -63,8 +63,8 @@ public sealed class DjangoExampleTests(DjangoImage image)
     {
         var port = RegistryProcess.FreePort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { BuilderCommand.Dll, "run", "--rm", "-e", "DJANGO_SECRET_KEY=test-only", "mysite:test",
-            "gunicorn", "--bind", $"127.0.0.1:{port}", "--workers", "1", "mysite.wsgi:application" })
+        foreach (var arg in new[] { BuilderCommand.Dll, "run", "--rm", "-p", $"127.0.0.1:{port}:8000", "-e", "DJANGO_SECRET_KEY=test-only", "mysite:test",
+            "gunicorn", "--bind", "0.0.0.0:8000", "--workers", "1", "mysite.wsgi:application" })
         {
             start.ArgumentList.Add(arg);
         }

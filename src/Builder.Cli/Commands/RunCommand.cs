@@ -14,7 +14,7 @@ internal static class RunCommand
         var image = new Argument<string>("IMAGE") { Description = "Image name or ID" };
         var command = new Argument<string[]>("COMMAND") { Description = "Command and arguments (default: the image's Cmd)", Arity = ArgumentArity.ZeroOrMore };
         var remove = new Option<bool>("--rm") { Description = "Accepted for docker compatibility: containers are always removed" };
-        var network = new Option<string?>("--network") { Description = "bridge (its own network through pasta; the default with -p), host (the default otherwise) or none" };
+        var network = new Option<string?>("--network") { Description = "bridge (the default: its own network, through pasta), host or none" };
         var publish = new Option<string[]>("--publish", "-p") { Description = "[IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]: forward a host port into the container (repeatable)" };
         var environment = new Option<string[]>("--env", "-e") { Description = "Set an environment variable (K=V)" };
         var user = new Option<string?>("--user", "-u") { Description = "User (name|uid[:group|gid])" };
@@ -42,9 +42,9 @@ internal static class RunCommand
             }
             var networkMode = result.GetValue(network) switch
             {
-                null when ports.Count > 0 => SandboxNetwork.Private,
-                null or "host" or "default" => SandboxNetwork.Host,
-                "bridge" or "private" => SandboxNetwork.Private,
+                // docker's default: a network of its own (a RUN step keeps the host's, as BuildKit's do).
+                null or "bridge" or "default" => SandboxNetwork.Private,
+                "host" => SandboxNetwork.Host,
                 "none" => SandboxNetwork.None,
                 var other => throw new UsageException($"--network: '{other}' is not bridge, host or none"),
             };
