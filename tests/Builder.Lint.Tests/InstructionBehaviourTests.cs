@@ -256,6 +256,14 @@ public sealed class InstructionBehaviourTests
         { ["*.example.com"], Lines("FROM other.org/debian"), [1] },
         { ["ghcr.io", "*.example.com"], Lines("FROM mirror.example.com/debian"), [] },
         { ["*"], Lines("FROM debian:12", "FROM quay.io/team/app:1"), [] },
+        // Every image the Dockerfile pulls, not only FROM's: COPY --from and RUN --mount from= (a stage is no image).
+        { ["docker.io"], Lines("FROM debian:12", "COPY --from=evil.example/tools:1 /x /x"), [2] },
+        { ["docker.io"], Lines("FROM debian:12", "ONBUILD COPY --from=evil.example/tools:1 /x /x"), [2] },
+        { ["docker.io"], Lines("FROM debian:12 AS build", "FROM debian:12", "COPY --from=build /x /x", "COPY --from=0 /y /y", "COPY --from=team/tools:1 /z /z"), [] },
+        { ["docker.io"], Lines("FROM debian:12", "RUN --mount=type=bind,from=evil.example/src:1,target=/src make"), [2] },
+        { ["docker.io"], Lines("FROM debian:12", "ONBUILD RUN --mount=type=cache,target=/c,from=evil.example/cache make"), [2] },
+        { ["docker.io"], Lines("FROM debian:12 AS deps", "FROM debian:12", "RUN --mount=type=bind,from=deps,target=/d make"), [] },
+        { ["evil.example"], Lines("FROM evil.example/debian:12", "COPY --from=evil.example/tools:1 /x /x", "RUN --mount=from=evil.example/src,target=/s true"), [] },
     };
 
     [Theory]

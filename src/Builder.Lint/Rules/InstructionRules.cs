@@ -101,7 +101,8 @@ public sealed partial class InstructionRules : RuleTable
                 && s.BaseImage is { Length: > 0 } image && image != "scratch"
                 && !StageList(context).Take(s.Index).Any(earlier => earlier.Name == image.ToLowerInvariant())
                 && !RegistryAllowed(image, context.Config.TrustedRegistries))
-                .Select(s => Finding.At(rule, s.From!)));
+                .Select(s => Finding.At(rule, s.From!))
+                .Concat(UntrustedSourceImages(context, rule)));
         AddPerInstruction("DL3029", Severity.Warning, "Do not use --platform flag with FROM",
             "A fixed platform makes the Dockerfile build the wrong image on other machines; pass --platform to the build.",
             "FROM --platform=linux/amd64 debian:12", "FROM debian:12",
@@ -259,6 +260,28 @@ public sealed partial class InstructionRules : RuleTable
         StageList(context).SelectMany(stage => stage.Instructions
             .Where(i => i.Is("COPY") && Flag(i, "from") is { Length: > 0 } from && violates(from, stage))
             .Select(i => Finding.At(rule, i)));
+
+    /// <summary>
+    /// DL3026 beyond FROM: the images <c>COPY --from=IMAGE</c> and <c>RUN --mount=…,from=IMAGE</c> pull (a stage's name or
+    /// index is no image; a reference built from variables is not known here), ONBUILD triggers included.
+    /// </summary>
+    private static IEnumerable<LintFinding> UntrustedSourceImages(LintContext context, LintRule rule)
+    {
+        var stages = StageList(context).Select(s => s.Name).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
+        bool IsImage(string from) => from.Length > 0 && from != "scratch" && !from.Contains('$') && !from.All(char.IsAsciiDigit) && !stages.Contains(from);
+        foreach (var instruction in context.Syntax.Instructions)
+        {
+            var effective = instruction.Trigger ?? instruction;
+            IEnumerable<string> sources = effective.Is("COPY") ? [Flag(effective, "from") ?? ""]
+                : effective.Is("RUN") ? effective.Flags.Where(f => f.Name == "mount" && f.Value is not null)
+                    .Select(f => f.Value!.Split(',').Select(field => field.Split('=', 2)).FirstOrDefault(kv => kv[0] == "from") is [_, var from] ? from : "")
+                : [];
+            if (sources.Any(from => IsImage(from) && !RegistryAllowed(from, context.Config.TrustedRegistries)))
+            {
+                yield return Finding.At(rule, instruction);
+            }
+        }
+    }
 
     /// <summary>How many FROMs come before the COPY's stage ends, i.e. the stage indexes --from=N may use (N below this).</summary>
     private static int StageCount(LintContext context, LintStage stage) =>
