@@ -92,7 +92,10 @@ public sealed class PackageManagerBehaviourTests
         { "DL3013", Lines("RUN python -m pip install flask"), [1] },
         { "DL3013", Lines("RUN python3 -m pip install flask==3.0.0"), [] },
         { "DL3013", Lines("RUN pipenv install flask"), [] },
-        { "DL3013", Lines("RUN pipx install black"), [] },
+        { "DL3013", Lines("RUN pipx install black"), [1] },
+        { "DL3013", Lines("RUN pipx install black==24.1.0"), [] },
+        { "DL3013", Lines("ONBUILD RUN pipx install black"), [1] },
+        { "DL3042", Lines("RUN pipx install black==24.1.0"), [] },
         { "DL3013", Lines("RUN pip download flask"), [] },
         // DL3042 pip cache
         { "DL3042", Lines("RUN pip install flask==3.0.0"), [1] },

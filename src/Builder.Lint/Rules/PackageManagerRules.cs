@@ -153,8 +153,9 @@ public sealed class PackageManagerRules : RuleTable
         c.Args.Any(a => a is "-q=2" or "--quiet=2" or "-qq=2") ? 2
             : c.Args.Sum(a => a == "--quiet" ? 1 : a.StartsWith('-') && !a.StartsWith("--", StringComparison.Ordinal) ? a.TakeWhile(ch => ch != '=').Count(ch => ch == 'q') : 0);
 
+    // pipx installs from PyPI as pip does, and hadolint counts it a pip install (its test: a name starting with "pip").
     private static bool IsPipInstall(ShellCommand c) =>
-        (IsPipName(c.Name) && c.Has("install"))
+        ((IsPipName(c.Name) || c.Name == "pipx") && c.Has("install"))
         || (c.Name.StartsWith("python", StringComparison.Ordinal) && ContainsRun(c.Args, "-m", "pip", "install"));
 
     private static bool IsPipName(string name) =>
