@@ -5,11 +5,25 @@ namespace Builder.Lint.Rules;
 /// <summary>hadolint's package-manager rules: pin versions, answer prompts, clean caches, skip what is not needed.</summary>
 public sealed class PackageManagerRules : RuleTable
 {
+    // pip install's options that take a value (pip's reference: install options, then the general ones), so the value
+    // is never read as a package: `pip install --root-user-action ignore flask`.
     private static readonly string[] PipValueFlags =
     [
         "abi", "b", "build", "e", "editable", "extra-index-url", "f", "find-links", "i", "index-url", "implementation",
         "no-binary", "only-binary", "platform", "prefix", "progress-bar", "proxy", "python-version", "root", "src", "t",
         "target", "trusted-host", "upgrade-strategy",
+        "c", "constraint", "C", "config-settings", "global-option", "install-option", "report", "root-user-action",
+        "python", "log", "retries", "timeout", "exists-action", "cert", "client-cert", "cache-dir", "keyring-provider",
+        "use-feature", "use-deprecated", "r", "requirement",
+    ];
+
+    // npm install's configuration options that take a value (npm's config reference), for the same reason:
+    // `npm install --registry https://r.example typescript@5.3.3`.
+    private static readonly string[] NpmValueFlags =
+    [
+        "loglevel", "registry", "tag", "omit", "include", "install-strategy", "w", "workspace", "prefix", "cache",
+        "userconfig", "globalconfig", "before", "cpu", "os", "libc", "script-shell", "audit-level", "access", "otp", "scope",
+        "save-prefix",
     ];
 
     private static readonly string[] PipVersionOperators = ["==", ">=", "<=", ">", "<", "!=", "~=", "==="];
@@ -236,7 +250,7 @@ public sealed class PackageManagerRules : RuleTable
         {
             return null;
         }
-        var words = c.ArgsWithoutFlags("loglevel");
+        var words = c.ArgsWithoutFlags(NpmValueFlags);
         return words.FirstOrDefault() is "install" or "i" ? [.. words.Skip(1)] : null;
     }
 
