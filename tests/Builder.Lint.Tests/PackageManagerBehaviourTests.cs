@@ -149,6 +149,11 @@ public sealed class PackageManagerBehaviourTests
         { "DL3016", Lines("RUN npm install --loglevel silent left-pad@1.3.0"), [] },
         { "DL3016", Lines("RUN npm run --silent install"), [] },
         // DL3018 apk pinning
+        // apk's version operators, quoted or not, and value-taking options.
+        { "DL3018", Lines("RUN apk add --no-cache 'curl>8.0' \"bash<6\" 'zlib>=1.3' \"musl<=1.2.5\" ca-certificates~20240226"), [] },
+        { "DL3018", Lines("ONBUILD RUN apk add --no-cache 'curl>8.0'"), [] },
+        { "DL3018", Lines("RUN apk add --no-cache --repositories-file /etc/apk/r --root /target --arch x86_64 curl=8.5.0-r0"), [] },
+        { "DL3018", Lines("RUN apk add --no-cache --cache-dir /c curl"), [1] },
         { "DL3018", Lines("RUN apk add curl"), [1] },
         { "DL3018", Lines("RUN apk add curl=8.5.0-r0"), [] },
         { "DL3018", Lines("RUN apk add curl~8.5"), [] },

@@ -26,6 +26,14 @@ public sealed class PackageManagerRules : RuleTable
         "save-prefix",
     ];
 
+    // apk add's options that take a value (apk's manual: add's own, then the global ones).
+    private static readonly string[] ApkValueFlags =
+        ["t", "virtual", "X", "repository", "repositories-file", "p", "root", "arch", "cache-dir", "keys-dir", "cache-max-age", "wait"];
+
+    // apk's version constraints, as hadolint takes them: name=1.2, name~1.2, name>1.2, name<1.2 (>=, <= included).
+    private static bool ApkVersionFixed(string package) =>
+        package.IndexOfAny(['=', '~', '>', '<']) > 0 || package.EndsWith(".apk", StringComparison.Ordinal);
+
     private static readonly string[] PipVersionOperators = ["==", ">=", "<=", ">", "<", "!=", "~=", "==="];
 
     private static readonly string[] VcsSchemes =
@@ -103,8 +111,7 @@ public sealed class PackageManagerRules : RuleTable
         AddPerCommand("DL3018", Severity.Warning, "Pin versions in apk add. Instead of `apk add <package>` use `apk add <package>=<version>`",
             "Unpinned packages change under the Dockerfile.", "RUN apk add --no-cache curl", "RUN apk add --no-cache curl=8.5.0-r0",
             (c, _) => c.Name == "apk" && c.Has("add")
-                && c.ArgsWithoutFlags("t", "virtual", "repository", "X").Where(a => a != "add")
-                    .Any(p => !p.Contains('=') && !p.Contains('~') && !p.EndsWith(".apk", StringComparison.Ordinal)));
+                && c.ArgsWithoutFlags(ApkValueFlags).Where(a => a != "add").Any(p => !ApkVersionFixed(p)));
         AddPerCommand("DL3019", Severity.Info, "Use the `--no-cache` switch to avoid the need to use `--update` and remove `/var/cache/apk/*` when done installing packages",
             "apk's index cache is dead weight in a layer.", "RUN apk add curl=8.5.0-r0", "RUN apk add --no-cache curl=8.5.0-r0",
             (c, run) => c.Name == "apk" && c.Has("add") && !c.HasFlag("no-cache") && !CacheOrTmpfsMount(run, "/var/cache/apk"));
