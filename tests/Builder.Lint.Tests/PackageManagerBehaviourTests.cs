@@ -11,6 +11,12 @@ public sealed class PackageManagerBehaviourTests
     public static TheoryData<string, string, int[]> Cases => new()
     {
         // DL3008 apt-get pinning
+        // DL3009 takes an update by apt, apt-get or aptitude (hadolint's hasAptUpdate); the install rules, apt-get's alone.
+        { "DL3009", Lines("RUN apt update && apt install -y curl=1"), [1] },
+        { "DL3009", Lines("ONBUILD RUN aptitude update && aptitude install -y curl=1"), [1] },
+        { "DL3009", Lines("RUN aptitude update && aptitude install -y curl=1 && rm -rf /var/lib/apt/lists/*"), [] },
+        { "DL3008", Lines("RUN aptitude install -y curl"), [] },
+        { "DL3014", Lines("RUN aptitude install curl=1"), [] },
         { "DL3008", Lines("RUN apt-get update && apt-get install curl"), [1] },
         { "DL3008", Lines("RUN apt-get install -y curl=7.88.1-10"), [] },
         { "DL3008", Lines("RUN apt-get install -y curl=7.88.*"), [] },
@@ -91,7 +97,8 @@ public sealed class PackageManagerBehaviourTests
         { "DL3013", Lines("RUN pip install flask==3.0.0 --user --no-cache-dir --disable-pip-version-check"), [] },
         { "DL3013", Lines("RUN python -m pip install flask"), [1] },
         { "DL3013", Lines("RUN python3 -m pip install flask==3.0.0"), [] },
-        { "DL3013", Lines("RUN pipenv install flask"), [] },
+        { "DL3013", Lines("RUN pipenv install flask"), [1] },
+        { "DL3013", Lines("RUN pipenv install flask==3.0.0"), [] },
         { "DL3013", Lines("RUN pipx install black"), [1] },
         // Option values are never packages (pip's value-taking options).
         { "DL3013", Lines("RUN pip install --root-user-action ignore flask==3.0.0"), [] },

@@ -60,7 +60,7 @@ public sealed class PackageManagerRules : RuleTable
             (context, rule) => InShippedStages(context, run =>
             {
                 var commands = Commands(context, run);
-                return commands.Any(c => c.Name == "apt-get" && c.Has("update"))
+                return commands.Any(c => IsApt(c) && c.Has("update"))
                     && !commands.Any(c => c.Name == "rm" && c.Args.Any(a => a.StartsWith("/var/lib/apt/lists", StringComparison.Ordinal)))
                     && !CacheOrTmpfsMountUnder(run, "/var/lib/apt/lists")
                     && !(CacheOrTmpfsMountUnder(run, "/var/lib/apt") && CacheOrTmpfsMountUnder(run, "/var/cache/apt"));
@@ -164,7 +164,11 @@ public sealed class PackageManagerRules : RuleTable
             (context, rule) => RpmPinningFindings(context, rule, ["dnf", "microdnf"]));
     }
 
+    // (hadolint's DL3008, DL3014 and DL3015 look at apt-get alone.)
     private static bool IsAptGetInstall(ShellCommand c) => c.Name == "apt-get" && c.Has("install");
+
+    // apt and aptitude fetch the same lists as apt-get: DL3009 takes an update by any of the three, as hadolint's does.
+    private static bool IsApt(ShellCommand c) => c.Name is "apt-get" or "apt" or "aptitude";
 
     private static IEnumerable<string> AptPackages(ShellCommand c) =>
         c.ArgsWithoutFlags("t", "target-release").Where(a => a != "install");
@@ -174,13 +178,11 @@ public sealed class PackageManagerRules : RuleTable
         c.Args.Any(a => a is "-q=2" or "--quiet=2" or "-qq=2") ? 2
             : c.Args.Sum(a => a == "--quiet" ? 1 : a.StartsWith('-') && !a.StartsWith("--", StringComparison.Ordinal) ? a.TakeWhile(ch => ch != '=').Count(ch => ch == 'q') : 0);
 
-    // pipx installs from PyPI as pip does, and hadolint counts it a pip install (its test: a name starting with "pip").
+    // hadolint's test: any command whose name starts with "pip" (pip3.12, pipx, pipenv) given "install", or python -m pip install.
     private static bool IsPipInstall(ShellCommand c) =>
-        ((IsPipName(c.Name) || c.Name == "pipx") && c.Has("install"))
+        (c.Name.StartsWith("pip", StringComparison.Ordinal) && c.Has("install"))
         || (c.Name.StartsWith("python", StringComparison.Ordinal) && ContainsRun(c.Args, "-m", "pip", "install"));
 
-    private static bool IsPipName(string name) =>
-        name.StartsWith("pip", StringComparison.Ordinal) && name[3..].All(ch => char.IsAsciiDigit(ch) || ch == '.');
 
     private static bool IsPipWrapper(ShellCommand c) =>
         c.Name.Contains("pipx", StringComparison.Ordinal) || c.Name.Contains("pipenv", StringComparison.Ordinal)
