@@ -232,6 +232,12 @@ public sealed class InstructionBehaviourTests
         { "DL4003", Lines("FROM alpine:3.20", "CMD sh", "RUN true", "CMD ash"), [4] },
         { "DL4003", Lines("FROM alpine:3.20 AS a", "CMD sh", "RUN true", "FROM alpine:3.20 AS b", "CMD ash"), [] },
         { "DL4003", Lines("FROM alpine:3.20 AS a", "CMD sh", "CMD ash", "FROM alpine:3.20 AS b", "CMD ash"), [3] },
+        { "DL3067", Lines("FROM a AS build", "FROM b", "COPY --from=build / /"), [3] },
+        { "DL3067", Lines("FROM a AS build", "FROM b", "ONBUILD COPY --from=build / /"), [3] },
+        { "DL3067", Lines("FROM a AS build", "FROM b", "COPY --from=build \"/\" '/'"), [3] },
+        { "DL3067", Lines("FROM a AS build", "FROM b", "COPY --from=build /app /lib /"), [] },
+        { "DL3067", Lines("FROM a AS build", "FROM b", "COPY --from=build / /rootfs/"), [] },
+        { "DL3067", Lines("FROM b", "COPY / /"), [] },
         { "DL4003", Lines("CMD /bin/true"), [] },
         { "DL4004", Lines("FROM alpine:3.20"), [] },
         { "DL4004", Lines("FROM alpine:3.20", "ENTRYPOINT sh", "RUN true", "ENTRYPOINT ash"), [4] },
@@ -291,6 +297,8 @@ public sealed class InstructionBehaviourTests
         Assert.Equal(Severity.Info, DockerfileLinter.Rule("DL3059")!.DefaultSeverity);
         Assert.Equal(Severity.Error, DockerfileLinter.Rule("DL3061")!.DefaultSeverity);
         Assert.Equal(Severity.Info, DockerfileLinter.Rule("DL3066")!.DefaultSeverity);
+        Assert.Equal(Severity.Warning, DockerfileLinter.Rule("DL3067")!.DefaultSeverity);
+        Assert.Equal("Do not copy an entire filesystem from another stage", DockerfileLinter.Rule("DL3067")!.Title);
         Assert.Equal(Severity.Error, DockerfileLinter.Rule("DL4004")!.DefaultSeverity);
         Assert.Equal(Severity.Warning, DockerfileLinter.Rule("DL4003")!.DefaultSeverity);
     }
@@ -300,9 +308,9 @@ public sealed class InstructionBehaviourTests
     {
         var ids = DockerfileLinter.Rules.Select(r => r.Id).Where(id => id.StartsWith("DL", StringComparison.Ordinal)).ToHashSet();
 
-        // Deleted upstream: DL3005, DL3017, DL3031, DL3039, DL4002; DL3001–DL3066 otherwise, DL4000–DL4006, DL1001.
+        // Deleted upstream: DL3005, DL3017, DL3031, DL3039, DL4002; DL3001–DL3067 otherwise, DL4000–DL4006, DL1001.
         string[] removed = ["DL3005", "DL3017", "DL3031", "DL3039", "DL4002"];
-        var expected = Enumerable.Range(3000, 67).Select(n => $"DL{n}").Concat(["DL4000", "DL4001", "DL4003", "DL4004", "DL4005", "DL4006", "DL1001"])
+        var expected = Enumerable.Range(3000, 68).Select(n => $"DL{n}").Concat(["DL4000", "DL4001", "DL4003", "DL4004", "DL4005", "DL4006", "DL1001"])
             .Except(removed);
         Assert.Equal(expected.Order(), ids.Order());
     }

@@ -72,6 +72,11 @@ public sealed partial class InstructionRules : RuleTable
             "Several sources can only go into a directory, and the trailing slash says so.",
             "COPY a b /dest", "COPY a b /dest/",
             (i, _) => i.Is("COPY") && i.Arguments.Count > 2 && !DropQuotes(i.Arguments[^1].Value).EndsWith('/'));
+        AddPerInstruction("DL3067", Severity.Warning, "Do not copy an entire filesystem from another stage",
+            "COPY --from=x / / drags a whole image's files (its package databases, its /etc) over this stage's; copy what is needed.",
+            "FROM a AS build\nFROM b\nCOPY --from=build / /", "FROM a AS build\nFROM b\nCOPY --from=build /app /app",
+            (i, _) => (i.Trigger ?? i) is var copy && copy.Is("COPY") && Flag(copy, "from") is not null && copy.Arguments.Count >= 2
+                && DropQuotes(copy.Arguments[^1].Value) == "/" && copy.Arguments.SkipLast(1).Any(a => DropQuotes(a.Value) == "/"));
         Add("DL3022", Severity.Warning, "`COPY --from` should reference a previously defined `FROM` alias",
             "A --from that names no earlier stage pulls an image of that name instead, usually by mistake.",
             "FROM a AS build\nFROM b\nCOPY --from=biuld /x /x", "FROM a AS build\nFROM b\nCOPY --from=build /x /x",
