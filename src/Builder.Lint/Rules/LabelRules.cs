@@ -35,22 +35,52 @@ public sealed partial class LabelRules : RuleTable
         Add("DL3057", Severity.Ignore, "`HEALTHCHECK` instruction missing.",
             "An orchestrator can only see a service's health through a HEALTHCHECK (off unless the config raises it).",
             "FROM a\nCMD [\"serve\"]", "FROM a\nHEALTHCHECK CMD [\"check\"]\nCMD [\"serve\"]",
-            // Each stage needs one, or a base stage that has one.
+            // hadolint's bookkeeping, exactly: a stage is named by its alias, or by its image's name; it starts healthy
+            // when a healthy stage has the name its FROM names; a HEALTHCHECK (NONE too) makes its stage healthy and, up
+            // the chain, every unhealthy stage whose name a healthy one's FROM names. What is unhealthy at the end is reported.
             (context, rule) =>
             {
-                var healthy = new bool[StageList(context).Count];
-                var found = new List<LintFinding>();
-                foreach (var stage in StageList(context))
+                var stages = new List<(string Source, string Name, InstructionSyntax From, bool Healthy)>();
+                foreach (var i in context.Syntax.Instructions)
                 {
-                    healthy[stage.Index] = (stage.Parent is { } parent && healthy[parent]) || stage.Instructions.Any(i => i.Is("HEALTHCHECK"));
-                    if (!healthy[stage.Index] && stage.From is not null)
+                    if (i.Is("FROM") && i.Arguments.Count > 0)
                     {
-                        found.Add(Finding.At(rule, stage.From));
+                        var source = ImageName(i.Arguments[0].Value);
+                        var name = i.Arguments.Count >= 3 && i.Arguments[1].Value.Equals("AS", StringComparison.OrdinalIgnoreCase) ? i.Arguments[2].Value : source;
+                        stages.Add((source, name, i, stages.Any(s => s.Healthy && s.Name == source)));
+                    }
+                    else if (i.Is("HEALTHCHECK") && stages.Count > 0)
+                    {
+                        var current = stages.Count - 1;
+                        stages[current] = stages[current] with { Healthy = true };
+                        // Up the chain: the stages this one is built on, by name, and theirs.
+                        var pending = new Queue<string>([stages[current].Source]);
+                        while (pending.TryDequeue(out var parent))
+                        {
+                            for (var s = 0; s < stages.Count; s++)
+                            {
+                                if (!stages[s].Healthy && stages[s].Name == parent)
+                                {
+                                    stages[s] = stages[s] with { Healthy = true };
+                                    pending.Enqueue(stages[s].Source);
+                                }
+                            }
+                        }
                     }
                 }
-                return found;
+                return stages.Where(s => !s.Healthy).Select(s => Finding.At(rule, s.From));
             });
         AddTyped("DL3058", "email", "is not a valid email format - must be conform to RFC5322.", "dev@example.com", v => Email().IsMatch(v));
+    }
+
+    /// <summary>An image reference's name as hadolint's parser gives it: no registry host, no tag, no digest.</summary>
+    private static string ImageName(string image)
+    {
+        var name = image.Split('@')[0];
+        var colon = name.IndexOf(':', name.LastIndexOf('/') + 1);
+        name = colon < 0 ? name : name[..colon];
+        var first = name.Split('/')[0];
+        return name.Contains('/') && (first.Contains('.') || first.Contains(':') || first == "localhost") ? name[(first.Length + 1)..] : name;
     }
 
     private void AddTyped(string id, string type, string problem, string validExample, Func<string, bool> valid) =>
