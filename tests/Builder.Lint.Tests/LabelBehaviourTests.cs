@@ -63,7 +63,15 @@ public sealed class LabelBehaviourTests
         { "DL3049", "owner", "text", Lines("FROM one", "LABEL a=\"b\"", "FROM two", "LABEL c=\"d\""), [1, 3] },
         { "DL3049", "owner", "text", Lines("FROM one", "FROM two", "LABEL owner=\"team\""), [1] },
         { "DL3049", "owner", "text", Lines("FROM one", "LABEL a=\"b\"", "FROM two", "LABEL owner=\"team\""), [1] },
-        { "DL3049", "owner", "text", Lines("FROM one AS base", "FROM base", "LABEL owner=\"team\""), [1] },
+        // hadolint's bookkeeping: a LABEL excuses the earlier stages aliased as its stage is named (an unaliased stage is
+        // named by its image), so a stage built FROM base and labelled counts for base; an aliased one does not.
+        { "DL3049", "owner", "text", Lines("FROM one AS base", "FROM base", "LABEL owner=\"team\""), [] },
+        { "DL3049", "owner", "text", Lines("FROM one AS base", "FROM base AS final", "LABEL owner=\"team\""), [1] },
+        // A stage copied from is a source, not an image: COPY --from excuses it (once it exists).
+        { "DL3049", "owner", "text", Lines("FROM one AS build", "FROM two", "COPY --from=build /a /a", "LABEL owner=\"team\""), [] },
+        { "DL3049", "owner", "text", Lines("FROM one AS build", "FROM two", "COPY --from=Build /a /a", "LABEL owner=\"team\""), [1] },
+        { "DL3049", "owner", "text", Lines("FROM one AS base", "LABEL owner=\"team\"", "FROM base AS next", "FROM next"), [] },
+        { "DL3049", "owner", "text", Lines("FROM one", "ONBUILD LABEL owner=\"team\""), [1] },
         { "DL3049", "owner", "text", Lines("FROM one AS base", "LABEL owner=\"team\"", "FROM base"), [] },
         // DL3050 strict labels
         { "DL3050", "required", "text", Lines("FROM alpine:3.20"), [] },

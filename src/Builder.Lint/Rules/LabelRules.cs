@@ -18,7 +18,7 @@ public sealed partial class LabelRules : RuleTable
         Add("DL3049", Severity.Info, "Label `<label>` is missing.",
             "The label schema the project configured requires it.", "FROM a", "FROM a\nLABEL maintainer=\"me\"",
             (context, rule) => context.Config.LabelSchema.Keys.SelectMany(label => MissingLabel(context, label)
-                .Select(stage => Finding.At(rule, stage.From ?? stage.Instructions[0], $"Label `{label}` is missing."))));
+                .Select(from => Finding.At(rule, from, $"Label `{label}` is missing."))));
         Add("DL3050", Severity.Info, "Superfluous label(s) present.",
             "With strict-labels, only the labels of the schema are allowed.", "LABEL other=1", "LABEL version=1.0.0",
             (context, rule) => !context.Config.StrictLabels ? [] : context.Syntax.Instructions.Where(i => i.Is("LABEL"))
@@ -93,18 +93,52 @@ public sealed partial class LabelRules : RuleTable
     /// The stages that lack <paramref name="label"/>: neither they nor a stage they are built FROM set it. A stage only
     /// used as a COPY --from source, or that a later stage labelled builds on, is left out: its labels never ship.
     /// </summary>
-    private static IEnumerable<LintStage> MissingLabel(LintContext context, string label)
+    /// <summary>
+    /// The FROMs of the stages that lack <paramref name="label"/>, by hadolint's bookkeeping in file order: a stage starts
+    /// labelled when a labelled stage's alias is the image its FROM names; <c>COPY --from=ALIAS</c> excuses the unlabelled
+    /// stages of that alias so far (they are sources, not images); a LABEL with the key labels its stage (and excuses
+    /// the earlier unlabelled stages of its name).
+    /// </summary>
+    private static IEnumerable<InstructionSyntax> MissingLabel(LintContext context, string label)
     {
-        var stages = StageList(context);
-        var labelled = new bool[stages.Count];
-        foreach (var stage in stages)
+        var stages = new List<(string? Alias, string Name, InstructionSyntax From, LabelState State)>();
+        void Excuse(string name)
         {
-            labelled[stage.Index] = (stage.Parent is { } parent && labelled[parent])
-                || stage.Instructions.Any(i => i.Is("LABEL") && Pairs(i).Any(p => p.Key == label));
+            for (var s = 0; s < stages.Count; s++)
+            {
+                if (stages[s].State == LabelState.Missing && stages[s].Alias == name)
+                {
+                    stages[s] = stages[s] with { State = LabelState.Excused };
+                }
+            }
         }
-        var copySources = stages.SelectMany(s => s.Instructions).Where(i => i.Is("COPY")).Select(i => Flag(i, "from")?.ToLowerInvariant())
-            .OfType<string>().ToHashSet(StringComparer.Ordinal);
-        return stages.Where(s => s.From is not null && !labelled[s.Index] && !(s.Name is { } name && copySources.Contains(name)));
+        foreach (var i in context.Syntax.Instructions)
+        {
+            if (i.Is("FROM") && i.Arguments.Count > 0)
+            {
+                var image = ImageName(i.Arguments[0].Value);
+                var alias = i.Arguments.Count >= 3 && i.Arguments[1].Value.Equals("AS", StringComparison.OrdinalIgnoreCase) ? i.Arguments[2].Value : null;
+                var labelled = stages.Any(s => s.State == LabelState.Labelled && s.Alias == image);
+                stages.Add((alias, alias ?? image, i, labelled ? LabelState.Labelled : LabelState.Missing));
+            }
+            else if (i.Is("COPY") && Flag(i, "from") is { Length: > 0 } from)
+            {
+                Excuse(from);
+            }
+            else if (i.Is("LABEL") && stages.Count > 0 && Pairs(i).Any(p => p.Key == label))
+            {
+                Excuse(stages[^1].Name);
+                stages[^1] = stages[^1] with { State = LabelState.Labelled };
+            }
+        }
+        return stages.Where(s => s.State == LabelState.Missing).Select(s => s.From);
+    }
+
+    private enum LabelState
+    {
+        Missing,
+        Excused,
+        Labelled,
     }
 
     private static bool ValidKey(string key) =>
