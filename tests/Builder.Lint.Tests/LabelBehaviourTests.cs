@@ -32,6 +32,7 @@ public sealed class LabelBehaviourTests
         { "DL3057", Lines("FROM alpine:3.20 AS base", "HEALTHCHECK CMD [\"/bin/check\"]", "FROM alpine:3.20"), [3] },
         // A HEALTHCHECK (NONE too) counts for the stages its stage is built on, up the chain, as hadolint's bookkeeping has it.
         { "DL3057", Lines("FROM alpine:3.20 AS base", "FROM base AS final", "HEALTHCHECK NONE"), [] },
+        { "DL3057", Lines("FROM alpine:3.20", "ONBUILD HEALTHCHECK CMD [\"/bin/check\"]"), [1] }, // a trigger is not this image's
         { "DL3057", Lines("FROM alpine:3.20 AS one", "FROM one AS two", "FROM two", "HEALTHCHECK CMD [\"/bin/check\"]"), [] },
         { "DL3057", Lines("FROM alpine:3.20 AS one", "FROM alpine:3.20 AS two", "HEALTHCHECK CMD [\"/bin/check\"]"), [1] },
         // A stage without an alias is named by its image: a later FROM of that image starts healthy.

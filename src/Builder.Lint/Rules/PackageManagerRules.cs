@@ -26,6 +26,19 @@ public sealed class PackageManagerRules : RuleTable
         "save-prefix",
     ];
 
+    // apt-get's options that take a value (apt-get(8)).
+    private static readonly string[] AptValueFlags = ["t", "target-release", "c", "config-file", "o", "option"];
+
+    // zypper's global options and install's that take a value (zypper(8)).
+    private static readonly string[] ZypperValueFlags =
+        ["c", "config", "R", "root", "D", "reposd-dir", "C", "cache-dir", "raw-cache-dir", "solv-cache-dir", "pkg-cache-dir",
+         "t", "type", "r", "repo", "from", "download"];
+
+    // dnf's, yum's and microdnf's options that take a value (dnf(8), yum(8)).
+    private static readonly string[] RpmValueFlags =
+        ["setopt", "releasever", "installroot", "enablerepo", "disablerepo", "repo", "repoid", "c", "config", "x", "exclude",
+         "downloaddir", "destdir", "forcearch", "d", "debuglevel", "e", "errorlevel", "rpmverbosity", "color"];
+
     // apk add's options that take a value (apk's manual: add's own, then the global ones).
     private static readonly string[] ApkValueFlags =
         ["t", "virtual", "X", "repository", "repositories-file", "p", "root", "arch", "cache-dir", "keys-dir", "cache-max-age", "wait"];
@@ -145,7 +158,7 @@ public sealed class PackageManagerRules : RuleTable
         AddPerCommand("DL3037", Severity.Warning, "Specify version with `zypper install -y <package>=<version>`.",
             "Unpinned packages change under the Dockerfile.", "RUN zypper -n install httpd", "RUN zypper -n install httpd=2.4",
             (c, _) => c.Name == "zypper" && (c.Has("install") || c.Has("in"))
-                && c.ArgsWithoutFlags().Where(a => a is not ("install" or "in"))
+                && c.ArgsWithoutFlags(ZypperValueFlags).Where(a => a is not ("install" or "in"))
                     .Any(p => !p.Contains('=') && !p.Contains('>') && !p.Contains('<') && !p.EndsWith(".rpm", StringComparison.Ordinal)));
         // dnf / microdnf
         AddPerCommand("DL3038", Severity.Warning, "Use the -y switch to avoid manual input `dnf install -y <package>`",
@@ -171,7 +184,7 @@ public sealed class PackageManagerRules : RuleTable
     private static bool IsApt(ShellCommand c) => c.Name is "apt-get" or "apt" or "aptitude";
 
     private static IEnumerable<string> AptPackages(ShellCommand c) =>
-        c.ArgsWithoutFlags("t", "target-release").Where(a => a != "install");
+        c.ArgsWithoutFlags(AptValueFlags).Where(a => a != "install");
 
     /// <summary>apt-get's quiet level: each <c>-q</c> (bundled or not) and <c>--quiet</c> adds one; <c>-q=2</c> sets it.</summary>
     private static int QuietLevel(ShellCommand c) =>
@@ -373,7 +386,7 @@ public sealed class PackageManagerRules : RuleTable
                     variables = new HashSet<string>(args, StringComparer.Ordinal);
                     variables.UnionWith(StageEnvironment(context, instruction));
                 }
-                var words = c.ArgsWithoutFlags().Where(a => a is not ("install" or "module" or "group" or "groupinstall")).ToList();
+                var words = c.ArgsWithoutFlags(RpmValueFlags).Where(a => a is not ("install" or "module" or "group" or "groupinstall")).ToList();
                 return c.Has("module") ? words.Any(m => !m.Contains(':'))
                     : !c.Has("group") && words.Any(p => !RpmVersionFixed(p, variables));
             });
