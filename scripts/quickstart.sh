@@ -14,7 +14,7 @@ export BUILDER_ROOT=${BUILDER_ROOT:-$PWD/.build/store}
 base=${BUILDER_TEST_CACHE:-/var/cache/builder-tests}/debian-bookworm-minbase
 if [ ! -f "$base.done" ]; then
   rm -rf "$base"; mkdir -p "$(dirname "$base")"
-  debootstrap --variant=minbase bookworm "$base" http://deb.debian.org/debian
+  debootstrap --variant=minbase bookworm "$base" "$(scripts/debian-mirror.sh)"
   date -u +%FT%TZ > "$base.done"
 fi
 builder import "$base" -t debian:bookworm >/dev/null

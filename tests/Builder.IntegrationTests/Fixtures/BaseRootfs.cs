@@ -54,8 +54,11 @@ public static class BaseRootfs
         {
             Directory.Delete(target, recursive: true);
         }
+        // The mirror this machine's apt uses, never a hard-coded host.
+        var mirror = (await ExternalTool.RunAsync("bash", [Path.Combine(DifferentialTests.RepositoryRoot, "scripts", "debian-mirror.sh")],
+            cancellationToken: cancellationToken)).EnsureSuccess("scripts/debian-mirror.sh").Out.Trim();
         (await ExternalTool.RunAsync("debootstrap",
-            ["--variant=minbase", "bookworm", target, "http://deb.debian.org/debian"],
+            ["--variant=minbase", "bookworm", target, mirror],
             timeout: TimeSpan.FromMinutes(15), cancellationToken: cancellationToken)).EnsureSuccess("debootstrap");
         // apt lists and caches are not part of a base image
         foreach (var dir in new[] { "var/lib/apt/lists", "var/cache/apt/archives" })
