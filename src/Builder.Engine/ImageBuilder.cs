@@ -30,6 +30,7 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
         {
             var one = await BuildPlatformAsync(request with { Platform = platforms.FirstOrDefault() ?? request.Platform, Platforms = [] }, progress, 0, "",
                 cancellationToken).ConfigureAwait(false);
+            WarnUnused(one.Result.UnusedBuildArgs, progress);
             return one.Result;
         }
         if (request.CacheTo.Count > 0)
@@ -137,11 +138,6 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
         var unused = request.BuildArgs.Keys.Where(k => !session.UsedBuildArgs.Contains(k) && !platformArgs.ContainsKey(k)
             && !graph.GlobalArgs.ContainsKey(k) && !StageVariablesProxy(k)
             && !k.StartsWith("BUILDKIT_", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList(); // the builder's own, as BuildKit's
-        // (A multi-platform build warns once, at its end, of what no platform consumed.)
-        if (displayPrefix.Length == 0)
-        {
-            WarnUnused(unused, progress);
-        }
         await session.CacheMountExchange.ExportAsync(session.CacheMounts, cancellationToken).ConfigureAwait(false);
         return (new BuildResult(manifest.Descriptor, manifest.Value.Config.Digest, unused)
         {
@@ -152,6 +148,7 @@ public sealed class ImageBuilder(OciLayoutStore store, ISnapshotter snapshotter,
         }, session.LastVertex);
     }
 
+    // Once per build, by the caller of BuildPlatformAsync: a multi-platform build warns of what no platform consumed.
     private static void WarnUnused(IReadOnlyList<string> unused, IBuildProgress progress)
     {
         if (unused.Count > 0)

@@ -22,6 +22,10 @@ public enum NamedContextKind
 /// </summary>
 public sealed record NamedContext(string Name, NamedContextKind Kind, string Value, string? Tag = null, Oci.Digest? Digest = null)
 {
+    /// <summary>The directory a local or OCI-layout context names, which must exist.</summary>
+    public string ExistingDirectory() => System.IO.Directory.Exists(Value) ? Value
+        : throw new BuildException($"--build-context {Name}: {(Kind == NamedContextKind.OciLayout ? "oci-layout " : "")}{Value}: no such directory");
+
     /// <summary>Parses <c>NAME=VALUE</c>; a <see cref="FormatException"/> says what is wrong.</summary>
     public static NamedContext Parse(string text)
     {

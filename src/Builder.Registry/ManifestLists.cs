@@ -76,14 +76,14 @@ public static class ManifestLists
         {
             throw new RegistryException(repository.Registry, repository.Name, "read", null, $"config {config.Digest} is {config.Size} bytes; configs are read up to {MaxConfigSize}");
         }
-        await using var stream = await repository.Blobs.OpenReadAsync(config.Digest, 0, cancellationToken).ConfigureAwait(false);
-        var bytes = new byte[config.Size];
-        await stream.ReadExactlyAsync(bytes, cancellationToken).ConfigureAwait(false);
-        if (Digest.Of(bytes, config.Digest.Algorithm) != config.Digest)
+        try
         {
-            throw new RegistryException(repository.Registry, repository.Name, "read", null, $"config {config.Digest} does not hash to its digest");
+            return OciJson.Deserialize(await repository.Blobs.ReadVerifiedAsync(config, cancellationToken).ConfigureAwait(false), OciJson.Config);
         }
-        return OciJson.Deserialize(bytes, OciJson.Config);
+        catch (InvalidDataException e)
+        {
+            throw new RegistryException(repository.Registry, repository.Name, "read", null, e.Message);
+        }
     }
 
     /// <summary>

@@ -83,6 +83,7 @@ internal static class BuildCommand
         {
             var names = (result.GetValue(tags) ?? []).Select(ImageCommands.ParseReference).ToList();
             var args = KeyValueArguments.Parse(result.GetValue(buildArgs), "--build-arg");
+            var platforms = ImageCommands.ParsePlatforms(result.GetValue(platform));
             var request = new BuildRequest
             {
                 ContextDirectory = result.GetValue(context)!,
@@ -99,8 +100,8 @@ internal static class BuildCommand
                     var other => throw new UsageException($"--network: '{other}' is not host or none"),
                 },
                 Secrets = ParseSecrets(result.GetValue(secrets) ?? []),
-                Platform = ImageCommands.ParsePlatforms(result.GetValue(platform)) is [var only] ? only : Oci.Platform.Host,
-                Platforms = ImageCommands.ParsePlatforms(result.GetValue(platform)) is { Count: > 1 } several ? several : [],
+                Platform = platforms is [var only] ? only : Oci.Platform.Host,
+                Platforms = platforms.Count > 1 ? platforms : [],
                 Labels = KeyValueArguments.Parse(result.GetValue(labels), "--label"),
                 Outputs = ParseOutputs(result.GetValue(outputs) ?? []),
                 SourceDateEpoch = ParseSourceDateEpoch(args.GetValueOrDefault("SOURCE_DATE_EPOCH") ?? Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH")),

@@ -58,8 +58,8 @@ internal static class RunCommand
             var loaded = await StoredImage.LoadAsync(images.Store, target, wanted, cancellationToken);
             var config = loaded.Config.Value.Config ?? new ContainerConfig();
             // A foreign image runs under QEMU (binfmt_misc): without a handler, one line saying so, not "exec format error".
-            if (loaded.Config.Value is { Architecture: { Length: > 0 } architecture, Os: { Length: > 0 } os }
-                && Engine.BinfmtEmulators.Host.Missing(new Oci.Platform(os, architecture) { Variant = loaded.Config.Value.Variant }, "run") is { } missing)
+            if (loaded.Config.Value is { Architecture.Length: > 0, Os.Length: > 0 } imageConfig
+                && Engine.BinfmtEmulators.Host.Missing(imageConfig.Platform, "run") is { } missing)
             {
                 throw new Engine.BuildException(missing);
             }

@@ -39,6 +39,21 @@ public interface IBuildProgress
 /// <summary>Times a part of a vertex's work and reports it as a <see cref="VertexPhase"/> when it ends (failed or not).</summary>
 public static class BuildPhases
 {
+    /// <summary>As <see cref="TimeAsync{T}"/>, for work done on the calling thread.</summary>
+    public static T Time<T>(this IBuildProgress progress, int vertex, string name, Func<T> work)
+    {
+        var start = DateTimeOffset.UtcNow;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            return work();
+        }
+        finally
+        {
+            progress.Report(new VertexPhase(vertex, start, clock.Elapsed, name));
+        }
+    }
+
     public static async Task<T> TimeAsync<T>(this IBuildProgress progress, int vertex, string name, Func<Task<T>> work, Func<T, long>? bytes = null)
     {
         var start = DateTimeOffset.UtcNow;

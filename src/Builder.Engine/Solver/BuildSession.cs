@@ -117,11 +117,7 @@ internal sealed class BuildSession
             case NamedContextKind.Image:
                 return await ResolveReferenceAsync(named.Value, platform, vertex, cancellationToken).ConfigureAwait(false);
             case NamedContextKind.OciLayout:
-                if (!Directory.Exists(named.Value))
-                {
-                    throw new BuildException($"--build-context {named.Name}: oci-layout {named.Value}: no such directory");
-                }
-                var loaded = await ImageImport.LoadAsync(Store, named.Value, cancellationToken).ConfigureAwait(false);
+                var loaded = await ImageImport.LoadAsync(Store, named.ExistingDirectory(), cancellationToken).ConfigureAwait(false);
                 var chosen = named.Digest is { } digest ? loaded.FirstOrDefault(l => l.Target.Digest == digest)
                     : loaded.FirstOrDefault(l => l.Name?.Tag == (named.Tag ?? ImageReference.DefaultTag))
                       ?? (named.Tag is null && loaded.Count == 1 ? loaded[0] : null);
@@ -132,11 +128,7 @@ internal sealed class BuildSession
                 return await StoredImage.LoadAsync(Store, chosen.Target, platform, cancellationToken).ConfigureAwait(false);
             default:
                 // A directory as a base: its files as one layer, made the same way every time (same files, same image).
-                if (!Directory.Exists(named.Value))
-                {
-                    throw new BuildException($"--build-context {named.Name}: {named.Value}: no such directory");
-                }
-                var manifest = await ImageImport.ImportRootfsAsync(Store, named.Value, platform, DateTimeOffset.UnixEpoch,
+                var manifest = await ImageImport.ImportRootfsAsync(Store, named.ExistingDirectory(), platform, DateTimeOffset.UnixEpoch,
                     new LayerWriterOptions { Compression = LayerCompression.None }, cancellationToken).ConfigureAwait(false);
                 return await StoredImage.LoadAsync(Store, manifest.Descriptor, platform, cancellationToken).ConfigureAwait(false);
         }

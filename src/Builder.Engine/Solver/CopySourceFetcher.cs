@@ -31,11 +31,7 @@ internal sealed class CopySourceFetcher(BuildSession session, StepInput input) :
         if (session.NamedContext(input.Variables.Expand(from)) is { Kind: NamedContextKind.Directory } directory)
         {
             // A named local context is copied from as the build context is: its .dockerignore applies, files are root's.
-            if (!Directory.Exists(directory.Value))
-            {
-                throw new BuildException($"--build-context {directory.Name}: {directory.Value}: no such directory");
-            }
-            return new(new ContextSourceTree(BuildContext.Open(directory.Value, null, null)), request, "");
+            return new(new ContextSourceTree(BuildContext.Open(directory.ExistingDirectory(), null, null)), request, "");
         }
         var image = await session.ResolveImageAsync(input.Variables.Expand(from), null, vertex, cancellationToken).ConfigureAwait(false);
         return new(new ViewSourceTree(await session.Layers.ViewAsync(image.Layers, cancellationToken).ConfigureAwait(false)), request, image.Descriptor.Digest.ToString());

@@ -113,8 +113,8 @@ internal sealed class CopyStep(BuildSession session, StepInput input, Instructio
         var fromContext = fetched.Tree is ContextSourceTree context && context.Context == session.Context;
         // A context (the build's, or a named local one) is keyed by the content of the files read; a named one by its place too.
         var key = StepKey(fetched.Request, fetched.Tree is ContextSourceTree read
-            ? await session.Progress.TimeAsync(step.Vertex, "context hashing",
-                () => Task.FromResult(fromContext ? read.Context.Hash(plan.ReadPaths) : $"{read.Context.Root}\0{read.Context.Hash(plan.ReadPaths)}")).ConfigureAwait(false)
+            ? session.Progress.Time(step.Vertex, "context hashing",
+                () => fromContext ? read.Context.Hash(plan.ReadPaths) : $"{read.Context.Root}\0{read.Context.Hash(plan.ReadPaths)}")
             : fetched.SourceKey);
         if (await CachedAsync(key).ConfigureAwait(false) is { } hit)
         {

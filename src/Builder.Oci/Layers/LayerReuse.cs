@@ -130,21 +130,24 @@ public sealed class LayerReuse : IDisposable
 
     internal string? ContentDigest(LayerContent? content) => content is FileLayerContent file ? _contentDigest(file.FilePath) : null;
 
-    /// <summary>Records where a regular file's content went and what its header was, for the next write.</summary>
-    internal void Record(string name, long offset, ReadOnlySpan<byte> header, long size, string sha256) =>
-        _written.Add(new TarIndexEntry(name, offset, header.Length, size, sha256, HeaderDigest(header)));
-
-    private static string HeaderDigest(ReadOnlySpan<byte> header) => Convert.ToHexStringLower(SHA256.HashData(header));
+    /// <summary>Records where a regular file's content went and what its header was, for the next write; the entry recorded.</summary>
+    internal TarIndexEntry Record(string name, long offset, ReadOnlySpan<byte> header, long size, string sha256)
+    {
+        var entry = new TarIndexEntry(name, offset, header.Length, size, sha256, Convert.ToHexStringLower(SHA256.HashData(header)));
+        _written.Add(entry);
+        return entry;
+    }
 
     /// <summary>
-    /// The previous tar's entry for this one when its content can be taken as it was: the same header (by its digest in
-    /// the index: the previous tar is not read for it) and content with the index's sha256. It is then marked reused;
-    /// else null.
+    /// The previous tar's entry for the one just <paramref name="written"/> (<see cref="Record"/>) when its content can be
+    /// taken as it was: the same header (by its digest in the index: the previous tar is not read for it) and content
+    /// with the index's sha256. It is then marked reused; else null.
     /// </summary>
-    internal TarIndexEntry? TryTake(string name, ReadOnlySpan<byte> header, long size, string sha256)
+    internal TarIndexEntry? TryTake(TarIndexEntry written)
     {
+        var name = written.Name;
         if (_previous is null || !_previousEntries.TryGetValue(name, out var old)
-            || old.Size != size || old.HeaderLength != header.Length || old.Sha256 != sha256 || old.HeaderSha256 != HeaderDigest(header))
+            || old.Size != written.Size || old.HeaderLength != written.HeaderLength || old.Sha256 != written.Sha256 || old.HeaderSha256 != written.HeaderSha256)
         {
             return null; // new, changed, or the same content with other metadata (mode, owner, mtime...): written fresh
         }

@@ -292,11 +292,7 @@ internal sealed class LayerTarWriter(LayerOutput output, DateTimeOffset? sourceD
         }, _header);
         // Only files with content are worth taking from the previous tar; the rest is its header alone.
         var sha256 = entry.Type == LayerEntryType.RegularFile && entry.Size > 0 ? reuse?.ContentDigest(entry.Content) : null;
-        if (sha256 is not null)
-        {
-            reuse!.Record(name, offset, _header.WrittenSpan, entry.Size, sha256);
-        }
-        var previous = sha256 is not null ? reuse!.TryTake(name, _header.WrittenSpan, entry.Size, sha256) : null;
+        var previous = sha256 is not null ? reuse!.TryTake(reuse.Record(name, offset, _header.WrittenSpan, entry.Size, sha256)) : null;
         await output.WriteAsync(_header.WrittenMemory, cancellationToken).ConfigureAwait(false);
         if (previous is not null)
         {

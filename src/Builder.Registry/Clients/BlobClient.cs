@@ -246,3 +246,22 @@ internal sealed class ResponseStream(HttpResponseMessage response, Stream inner)
         base.Dispose(disposing);
     }
 }
+
+/// <summary>Small blobs (configs, signatures, documents) read whole from a registry.</summary>
+public static class BlobClientExtensions
+{
+    /// <summary>
+    /// The blob's bytes, read whole and checked: exactly its size, hashing to its digest. An <see cref="InvalidDataException"/>
+    /// says when they do not; the caller bounds the size it accepts before asking.
+    /// </summary>
+    public static async Task<byte[]> ReadVerifiedAsync(this IBlobClient blobs, Descriptor blob, CancellationToken cancellationToken)
+    {
+        await using var stream = await blobs.OpenReadAsync(blob.Digest, 0, cancellationToken).ConfigureAwait(false);
+        var buffer = new byte[blob.Size];
+        var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        var extra = read == buffer.Length ? await stream.ReadAsync(new byte[1], cancellationToken).ConfigureAwait(false) : 0;
+        return read == buffer.Length && extra == 0 && Digest.Of(buffer, blob.Digest.Algorithm) == blob.Digest
+            ? buffer
+            : throw new InvalidDataException($"blob {blob.Digest} does not match its digest and size");
+    }
+}

@@ -327,19 +327,5 @@ public sealed class RuncExecutor(string stateDirectory, bool inMemory) : IExecut
     private static string FindRuntime() =>
         TryFindRuntime() ?? throw new SandboxException("no OCI runtime found: install runc (scripts/install-deps.sh does)");
 
-    private static string? TryFindRuntime()
-    {
-        foreach (var name in new[] { "runc", "crun" })
-        {
-            foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin:/sbin:/bin").Split(':'))
-            {
-                var candidate = Path.Combine(directory, name);
-                if (File.Exists(candidate))
-                {
-                    return candidate;
-                }
-            }
-        }
-        return null;
-    }
+    private static string? TryFindRuntime() => ProgramPath.Find("runc") ?? ProgramPath.Find("crun");
 }

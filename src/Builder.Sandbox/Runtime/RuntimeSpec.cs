@@ -49,7 +49,7 @@ public static class RuntimeSpec
             // Made and connected before the container starts (UserModeNetwork); runc joins it by its path.
             namespaces.Add((JsonNode)new JsonObject { ["type"] = "network", ["path"] = networkNamespace ?? throw new ArgumentException("a private network needs its namespace", nameof(networkNamespace)) });
         }
-        var config = new JsonObject
+        return new JsonObject
         {
             ["ociVersion"] = "1.0.2",
             ["process"] = new JsonObject
@@ -82,7 +82,6 @@ public static class RuntimeSpec
                 ["readonlyPaths"] = new JsonArray([.. ReadonlyPaths.Select(p => (JsonNode?)p)]),
             },
         };
-        return config;
     }
 
     private static JsonArray Mounts(ExecSpec spec, SnapshotMount root, (string ResolvConf, string Hosts)? etcFiles)

@@ -32,10 +32,8 @@ internal sealed class UserModeNetwork : IAsyncDisposable
 
     public static async Task<UserModeNetwork> StartAsync(IReadOnlyList<PublishedPort> ports, string directory, CancellationToken cancellationToken)
     {
-        var pasta = Find("pasta") ?? throw new SandboxException(
+        var pasta = ProgramPath.Find("pasta") ?? throw new SandboxException(
             "builder run's own network needs pasta (Debian's passt package: apt-get install passt); or run with --network host or none");
-        // The namespace belongs to a user namespace of its own, which pasta joins: pasta sandboxes itself in a new user
-        // namespace before it opens the target, and from there it could not open a namespace of ours.
         try
         {
             File.Open("/dev/net/tun", FileMode.Open, FileAccess.ReadWrite).Dispose();
@@ -45,7 +43,9 @@ internal sealed class UserModeNetwork : IAsyncDisposable
             throw new SandboxException("builder run's own network needs /dev/net/tun, which this user cannot open "
                 + "(distributions make it mode 0666; here: chmod 0666 /dev/net/tun); or run with --network host or none");
         }
-        var holder = Process.Start(new ProcessStartInfo(Find("unshare") ?? "unshare")
+        // The namespace belongs to a user namespace of its own, which pasta joins: pasta sandboxes itself in a new user
+        // namespace before it opens the target, and from there it could not open a namespace of ours.
+        var holder = Process.Start(new ProcessStartInfo(ProgramPath.Find("unshare") ?? "unshare")
             {
                 ArgumentList = { "--user", "--map-root-user", "--net", "sleep", "infinity" },
                 UseShellExecute = false,
@@ -65,7 +65,7 @@ internal sealed class UserModeNetwork : IAsyncDisposable
             }
             // Through env(1) to give pasta SIGPIPE's default back: .NET ignores it, exec keeps it ignored, and this
             // pasta refuses to start with it ignored ("Couldn't install signal handlers").
-            var start = new ProcessStartInfo(Find("env") ?? "env")
+            var start = new ProcessStartInfo(ProgramPath.Find("env") ?? "env")
             {
                 UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true,
                 ArgumentList = { "--default-signal=PIPE", pasta },
@@ -157,8 +157,4 @@ internal sealed class UserModeNetwork : IAsyncDisposable
             return null;
         }
     }
-
-    private static string? Find(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':').Append("/usr/bin").Append("/usr/sbin")
-            .Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists);
 }

@@ -38,15 +38,14 @@ public sealed class RegistryReferrerStore(RegistryClient registries, ImageRefere
             throw new SigningException($"blob {blob.Digest} in {Name} is {blob.Size} bytes, too large for a signature or document");
         }
         var client = await registries.RepositoryAsync(repository.Registry, repository.Repository, push: false, cancellationToken).ConfigureAwait(false);
-        await using var stream = await client.Blobs.OpenReadAsync(blob.Digest, 0, cancellationToken).ConfigureAwait(false);
-        var buffer = new byte[blob.Size];
-        var read = await stream.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        var extra = read == buffer.Length ? await stream.ReadAsync(new byte[1], cancellationToken).ConfigureAwait(false) : 0;
-        if (read != buffer.Length || extra != 0 || Digest.Of(buffer, blob.Digest.Algorithm) != blob.Digest)
+        try
+        {
+            return await client.Blobs.ReadVerifiedAsync(blob, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidDataException)
         {
             throw new SigningException($"blob {blob.Digest} from {Name} does not match its digest and size");
         }
-        return buffer;
     }
 
     public Task AttachAsync(Artifact artifact, CancellationToken cancellationToken)
