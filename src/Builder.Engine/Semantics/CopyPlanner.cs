@@ -27,7 +27,9 @@ public sealed class CopyPlan(IReadOnlyList<LayerChange> changes, IReadOnlyList<s
 
     public IReadOnlyList<string> ReadPaths { get; } = readPaths;
 
-    public void Dispose()
+    public void Dispose() => Delete(temporaryDirectories);
+
+    internal static void Delete(IEnumerable<string> temporaryDirectories)
     {
         foreach (var directory in temporaryDirectories.Where(Directory.Exists))
         {
@@ -57,7 +59,17 @@ public static class CopyPlanner
         var cleaned = string.Join('/', SourceTrees.Clean(request.Destination));
         var destinationRoot = new ViewSourceTree(destination).Resolve(cleaned)
             ?? throw new BuildException($"{request.Destination}: too many levels of symbolic links");
-        return new Planner(request, source, destination, destinationRoot).Run();
+        var planner = new Planner(request, source, destination, destinationRoot);
+        try
+        {
+            return planner.Run();
+        }
+        catch
+        {
+            // A later source's error (or a hostile archive) must not leave an earlier archive's extraction behind.
+            planner.DeleteTemporary();
+            throw;
+        }
     }
 
     private sealed class Planner(CopyRequest request, ICopySourceTree source, MergedView destination, string destinationRoot)
@@ -119,6 +131,8 @@ public static class CopyPlanner
         }
 
         private CopyPlan Result() => new(_changes.ToList(), _read, _temporary);
+
+        public void DeleteTemporary() => CopyPlan.Delete(_temporary);
 
         // A matched source that is a symlink is followed inside its tree, as BuildKit's FollowSymlinks does.
         private (string Real, SourceEntry Entry) FollowSource(string match)

@@ -21,14 +21,15 @@ public sealed record BuildOutcome(ToolResult Result, string? Export)
 /// One security test's world: a store with a busybox image, a build context, a <see cref="HostCanary"/> — and every
 /// builder command run through <see cref="RunAsync"/> checked the same way: exit 0 or 1; a failure is one "error:"
 /// line (the failed step's output tail may follow as "  > " lines), never an internal error; the canary intact and
-/// its content neither printed nor in the exported image.
+/// its content neither printed nor in the exported image; the command's own temporary directory (TMPDIR) left empty.
 /// </summary>
 public sealed class HostileBuild : IDisposable
 {
     private int _exports;
 
-    private HostileBuild(TempDirectory temp, HostCanary canary, BuilderCommand builder, string context, string exports, bool rootless)
+    private HostileBuild(TempDirectory temp, HostCanary canary, BuilderCommand builder, string context, string exports, string tmp, bool rootless)
     {
+        Tmp = tmp;
         Temp = temp;
         Canary = canary;
         Builder = builder;
@@ -49,6 +50,9 @@ public sealed class HostileBuild : IDisposable
 
     private string Exports { get; }
 
+    /// <summary>TMPDIR for every command: whatever a command puts there it must remove, failing or not.</summary>
+    private string Tmp { get; }
+
     /// <param name="rootless">Run every builder command as the unprivileged <see cref="TestUser"/>.</param>
     public static async Task<HostileBuild> StartAsync(bool rootless = false)
     {
@@ -56,7 +60,7 @@ public sealed class HostileBuild : IDisposable
         try
         {
             BuilderCommand builder;
-            string context, exports;
+            string context, exports, tmp;
             if (rootless)
             {
                 var user = await TestUser.EnsureAsync();
@@ -64,17 +68,19 @@ public sealed class HostileBuild : IDisposable
                 await TestUser.OwnedDirectoryAsync(temp, "home-" + user);
                 context = await TestUser.OwnedDirectoryAsync(temp, "context");
                 exports = await TestUser.OwnedDirectoryAsync(temp, "exports");
+                tmp = await TestUser.OwnedDirectoryAsync(temp, "tmp");
             }
             else
             {
                 builder = new BuilderCommand(temp.Combine("store"));
                 context = Directory.CreateDirectory(temp.Combine("context")).FullName;
                 exports = Directory.CreateDirectory(temp.Combine("exports")).FullName;
+                tmp = Directory.CreateDirectory(temp.Combine("tmp")).FullName;
             }
             var canary = await HostCanary.CreateAsync(temp, writableByAnyone: rootless);
             var rootfs = await BaseRootfs.CreateBusyboxAsync(temp.Combine("busybox"));
             (await builder.RunAsync("import", rootfs, "-t", "busybox")).EnsureSuccess("builder import");
-            return new HostileBuild(temp, canary, builder, context, exports, rootless);
+            return new HostileBuild(temp, canary, builder, context, exports, tmp, rootless);
         }
         catch
         {
@@ -129,9 +135,11 @@ public sealed class HostileBuild : IDisposable
             // Files the test put in the context since the last command must be the user's (-h: links themselves, never their targets).
             (await ExternalTool.RunAsync("chown", ["-R", "-h", $"{TestUser.Name}:{TestUser.Name}", Context])).EnsureSuccess("chown context");
         }
-        var result = await Builder.RunAsync(args);
+        var result = await Builder.RunAsync(args, new Dictionary<string, string> { ["TMPDIR"] = Tmp }, default);
         var what = "builder " + string.Join(' ', args.Take(1));
         AssertWellFormed(result, what);
+        Assert.True(!Directory.EnumerateFileSystemEntries(Tmp).Any(),
+            $"{what} left files in its temporary directory: {string.Join(", ", Directory.EnumerateFileSystemEntries(Tmp).Select(Path.GetFileName))}");
         await Canary.AssertIntactAsync();
         Canary.AssertNotIn(result.Out, what + "'s output");
         Canary.AssertNotIn(result.Error, what + "'s error output");
