@@ -31,10 +31,12 @@ public sealed class RegistryProcess : IAsyncDisposable
 
     private readonly System.Text.StringBuilder _log = new();
 
-    public static async Task<RegistryProcess> StartAsync(string extraConfig = "", CancellationToken cancellationToken = default)
+    public static Task<RegistryProcess> StartAsync(string extraConfig = "", CancellationToken cancellationToken = default) =>
+        StartAsync(new TempDirectory("registry"), extraConfig, cancellationToken);
+
+    private static async Task<RegistryProcess> StartAsync(TempDirectory directory, string extraConfig, CancellationToken cancellationToken)
     {
         var registry = ExternalTool.Require("docker-registry");
-        var directory = new TempDirectory("registry");
         var port = FreePort();
         var config = directory.Combine("config.yml");
         await File.WriteAllTextAsync(config, $"""
@@ -92,11 +94,12 @@ public sealed class RegistryProcess : IAsyncDisposable
     /// <summary>A registry that asks for Basic credentials (an htpasswd file with one bcrypt user).</summary>
     public static async Task<RegistryProcess> StartWithBasicAuthAsync(string user, string password, CancellationToken cancellationToken = default)
     {
-        var directory = Directory.CreateTempSubdirectory("htpasswd-").FullName;
-        var file = Path.Combine(directory, "htpasswd");
+        // The htpasswd file lives in the registry's directory, removed with it.
+        var directory = new TempDirectory("registry");
+        var file = directory.Combine("htpasswd");
         var line = (await ExternalTool.RunAsync("htpasswd", ["-Bbn", user, password], cancellationToken: cancellationToken)).EnsureSuccess("htpasswd").Out.Trim();
         await File.WriteAllTextAsync(file, line + "\n", cancellationToken);
-        return await StartAsync($"""
+        return await StartAsync(directory, $"""
             auth:
               htpasswd:
                 realm: builder-test
