@@ -187,6 +187,31 @@ public static partial class LibC
     /// (preadv2 with RWF_NOWAIT): the count read, 0 at the end of the file, or -1 when the next byte would have to come
     /// from the disk (or the kernel cannot tell: then the caller reads it another way).
     /// </summary>
+    /// <summary>
+    /// pread(2): up to <paramref name="buffer"/>'s length at <paramref name="offset"/>, 0 at the end of the file.
+    /// RandomAccess.Read does the same after an lseek of its own on every new handle (to learn whether it can seek);
+    /// a layer opens each file once, so that was one more call per file.
+    /// </summary>
+    public static unsafe int Read(SafeFileHandle file, Span<byte> buffer, long offset, string pathForErrors)
+    {
+        fixed (byte* start = buffer)
+        {
+            while (true)
+            {
+                var n = pread((int)file.DangerousGetHandle(), start, (nuint)buffer.Length, offset);
+                if (n >= 0)
+                {
+                    return (int)n;
+                }
+                var errno = Marshal.GetLastPInvokeError();
+                if (errno != EINTR)
+                {
+                    throw Error(errno, "read", pathForErrors);
+                }
+            }
+        }
+    }
+
     public static unsafe int ReadIfCached(SafeFileHandle file, Span<byte> buffer, long offset)
     {
         const int RWF_NOWAIT = 0x8;
@@ -326,6 +351,9 @@ public static partial class LibC
 
     [LibraryImport(Lib)]
     private static partial int sync_file_range(int fd, long offset, long nbytes, uint flags);
+
+    [LibraryImport(Lib, EntryPoint = "pread64", SetLastError = true)]
+    private static unsafe partial nint pread(int fd, byte* buffer, nuint count, long offset);
 
     [LibraryImport(Lib)]
     private static unsafe partial nint preadv2(int fd, IoVector* vectors, int count, long offset, int flags);

@@ -60,6 +60,9 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
     // Parent paths this session found to be real directories, so a layer's thousands of entries in one directory do
     // not lstat its every parent again; forgotten whenever anything is removed, the only way one can stop being one.
     private readonly HashSet<string> _realDirectories = new(StringComparer.Ordinal);
+    // Directories this session made (the target itself when it was empty): anything in one is in _unpacked, so a
+    // name not there is known to be free without an lstat, the one call per entry a fresh extraction would add.
+    private readonly HashSet<string> _madeDirectories = IsEmpty(root) ? new(StringComparer.Ordinal) { "" } : new(StringComparer.Ordinal);
     private readonly List<(string Path, uint Mode, long Seconds, long Nanoseconds)> _directories = [];
     private readonly List<(string Path, uint Mode)> _madeWritable = [];
     private readonly List<LayerApplyWarning> _warnings = [];
@@ -130,7 +133,7 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
             {
                 throw new UnsafeLayerEntryException(header.Name, "it names the target directory itself but is not a directory");
             }
-            ApplyDirectory(header, string.Empty);
+            ApplyDirectory(header, string.Empty, exists: true);
             return;
         }
         var name = components[^1];
@@ -168,7 +171,8 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
             if (options.OverlayOpaqueXattr is not null)
             {
                 // Overlay form: the whiteout stays, as the 0/0 character device overlayfs reads as "deleted".
-                var whiteoutPath = Full(LayerPaths.Join(ResolveDirectory(header.Name, components, create: true)!, victim));
+                var whiteout = LayerPaths.Join(ResolveDirectory(header.Name, components, create: true)!, victim);
+                var whiteoutPath = Full(whiteout);
                 if (LibC.LStat(whiteoutPath) is null)
                 {
                     var errno = LibC.TryMakeNode(whiteoutPath, LibC.S_IFCHR, 0, 0);
@@ -176,6 +180,7 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
                     {
                         throw LibC.Error(errno, "mknod (whiteout)", whiteoutPath);
                     }
+                    _unpacked.Add(whiteout);
                 }
                 return;
             }
@@ -201,7 +206,7 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
         var parent = ResolveDirectory(header.Name, components, create: true)!;
         var relative = LayerPaths.Join(parent, name);
         var full = Full(relative);
-        var existing = LibC.LStat(full);
+        var existing = _madeDirectories.Contains(parent) && !_unpacked.Contains(relative) ? null : LibC.LStat(full);
         if (existing is not null && !(existing.Value.IsDirectory && header.Type == TarFormat.TypeDirectory))
         {
             if (relative == linkTarget)
@@ -222,7 +227,7 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
                 SetMetadata(header, full, chmod: true);
                 break;
             case TarFormat.TypeDirectory:
-                ApplyDirectory(header, relative);
+                ApplyDirectory(header, relative, exists: existing is { IsDirectory: true }); // anything else was removed above
                 break;
             case TarFormat.TypeSymlink:
                 LibC.Symlink(header.LinkName, full);
@@ -265,12 +270,13 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
         _unpacked.Add(relative);
     }
 
-    private void ApplyDirectory(TarEntryHeader header, string relative)
+    private void ApplyDirectory(TarEntryHeader header, string relative, bool exists)
     {
         var full = Full(relative);
-        if (LibC.LStat(full) is null)
+        if (!exists)
         {
             LibC.MakeDirectory(full, 0x1C0);
+            _madeDirectories.Add(relative);
         }
         SetOwner(header, full);
         SetXattrs(header, full);
@@ -400,6 +406,12 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
     /// </summary>
     private string? ResolveDirectory(string entryName, List<string> components, bool create)
     {
+        // The usual case, an entry in a directory an earlier one resolved: no walk, no lists.
+        var whole = string.Join('/', components);
+        if (whole.Length == 0 || _realDirectories.Contains(whole))
+        {
+            return whole;
+        }
         var resolved = new List<string>();
         var pending = new Stack<string>(Enumerable.Reverse(components));
         var hops = 0;
@@ -438,6 +450,7 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
                 LibC.Chmod(full, 0x1ED);
                 _unpacked.Add(relative);
                 _realDirectories.Add(relative);
+                _madeDirectories.Add(relative);
                 continue;
             }
             if (status.Value.IsDirectory)
@@ -500,6 +513,7 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
     private void RemoveAll(string relative)
     {
         _realDirectories.Clear();
+        _madeDirectories.Clear();
         var full = Full(relative);
         switch (LibC.LStat(full))
         {
@@ -522,6 +536,8 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
     private static List<string> ChildNames(string directory) =>
         new FileSystemEnumerable<string>(directory, (ref FileSystemEntry e) => e.FileName.ToString(),
             new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false }).ToList();
+
+    private static bool IsEmpty(string directory) => !Directory.EnumerateFileSystemEntries(directory).Any();
 
     private string Full(string relative) => relative.Length == 0 ? root : root + "/" + relative;
 }

@@ -368,8 +368,8 @@ internal sealed class LayerTarWriter(LayerOutput output, DateTimeOffset? sourceD
         {
             var memory = output.GetMemory();
             var wanted = (int)Math.Min(memory.Length, size - offset);
-            // Local files: a synchronous pread straight into the chunk is the fastest path (no copy, no task).
-            var n = previous is null ? RandomAccess.Read(handle, memory.Span[..wanted], offset)
+            // Local files: a synchronous pread straight into the chunk is the fastest path (no copy, no task, no lseek).
+            var n = previous is null ? LibC.Read(handle, memory.Span[..wanted], offset, file.FilePath)
                 : LibC.ReadIfCached(handle, memory.Span[..wanted], offset) is var cached and >= 0 ? cached
                 : reuse!.ReadPrevious(previous, _header.WrittenSpan, ref headerChecked, memory.Span[..wanted], offset);
             if (n == 0)
@@ -379,7 +379,7 @@ internal sealed class LayerTarWriter(LayerOutput output, DateTimeOffset? sourceD
             offset += n;
             await output.AdvanceAsync(n, cancellationToken).ConfigureAwait(false);
         }
-        if (RandomAccess.Read(handle, _probe, offset) != 0)
+        if (LibC.Read(handle, _probe, offset, file.FilePath) != 0)
         {
             throw new IOException($"{file.FilePath} grew while the layer was being written (more than {size} bytes) for {name}");
         }

@@ -32,7 +32,7 @@ public sealed record TarEntryHeader(string Name, byte Type)
     public long DeviceMinor { get; init; }
 
     /// <summary>Extended attributes from <c>SCHILY.xattr.*</c> pax records, values as raw bytes.</summary>
-    public IReadOnlyDictionary<string, byte[]> Xattrs { get; init; } = new Dictionary<string, byte[]>();
+    public IReadOnlyDictionary<string, byte[]> Xattrs { get; init; } = System.Collections.ObjectModel.ReadOnlyDictionary<string, byte[]>.Empty;
 }
 
 /// <summary>
@@ -52,6 +52,7 @@ public sealed class TarEntryReader(Stream stream)
     private const int MaxMetadataSize = 16 << 20;
 
     private readonly byte[] _buffer = new byte[128 * 1024];
+    private readonly byte[] _block = new byte[TarFormat.BlockSize];
     private readonly Dictionary<string, byte[]> _global = new(StringComparer.Ordinal);
     private int _start;
     private int _end;
@@ -73,7 +74,7 @@ public sealed class TarEntryReader(Stream stream)
         Dictionary<string, byte[]>? pax = null;
         string? longName = null;
         string? longLink = null;
-        var block = new byte[TarFormat.BlockSize];
+        var block = _block;
         while (true)
         {
             if (!await ReadBlockAsync(block, cancellationToken).ConfigureAwait(false))
@@ -138,7 +139,8 @@ public sealed class TarEntryReader(Stream stream)
                     throw new InvalidDataException($"tar entry {CString(block.AsSpan(0, 100))} is a GNU sparse file, which layers do not support");
             }
 
-            var records = new Dictionary<string, byte[]>(_global, StringComparer.Ordinal);
+            // Most entries of most layers have no records: nothing to merge, nothing allocated.
+            var records = pax is null && _global.Count == 0 ? NoRecords : new Dictionary<string, byte[]>(_global, StringComparer.Ordinal);
             foreach (var (key, value) in pax ?? [])
             {
                 records[key] = value;
@@ -198,8 +200,14 @@ public sealed class TarEntryReader(Stream stream)
         return data;
     }
 
+    private static readonly Dictionary<string, byte[]> NoRecords = new(StringComparer.Ordinal);
+
     private static TarEntryHeader ApplyRecords(TarEntryHeader header, Dictionary<string, byte[]> records, string? longName, string? longLink)
     {
+        if (records.Count == 0 && longName is null && longLink is null)
+        {
+            return header;
+        }
         var xattrs = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var (key, value) in records)
         {
@@ -402,6 +410,17 @@ public sealed class TarEntryReader(Stream stream)
 
     private async ValueTask SkipAsync(long count, CancellationToken cancellationToken)
     {
+        if (count > _end - _start && stream is IForwardSkippable skippable)
+        {
+            // What is buffered, then the rest without reading it.
+            count -= _end - _start;
+            _start = _end;
+            if (await skippable.SkipAsync(count, cancellationToken).ConfigureAwait(false) != count)
+            {
+                throw new InvalidDataException("tar ends in the middle of an entry");
+            }
+            return;
+        }
         while (count > 0)
         {
             if (_start == _end && !await FillAsync(cancellationToken).ConfigureAwait(false))

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.IO.Pipelines;
 using Builder.Oci;
 using Builder.Oci.Content;
 using Builder.Oci.Images;
@@ -50,34 +49,31 @@ public sealed class LayerCache(string root)
         var previous = reuse?.PreviousLayer is { } previousLayer && Contains(previousLayer)
             ? new PreviousExtraction(Path.Combine(Root, previousLayer.Hex), reuse)
             : null;
-        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 8 << 20, resumeWriterThreshold: 4 << 20));
+        // The extraction reads the tar as it is written, up to 8 MiB behind (the relay's chunks are the writer's 1 MiB).
+        var relay = new ChunkRelay(capacity: 8);
         var directory = NewTemporaryDirectory();
         var extract = Task.Run(async () =>
         {
-            try
-            {
-                await ExtractAsync(pipe.Reader.AsStream(), directory, previous, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                // Unblocks the writer should extraction stop early; its error is rethrown below.
-                await pipe.Reader.CompleteAsync().ConfigureAwait(false);
-            }
+            // Disposing the reader unblocks the writer should extraction stop early; its error is rethrown below.
+            await using var tar = relay.Reader;
+            await ExtractAsync(tar, directory, previous, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
         try
         {
             // The blob is committed before the extraction is known to have succeeded: should it fail, the blob is
             // complete and verified, just not referenced (prune removes it), and the extracted copy is discarded.
-            var layer = await LayerWriter.WriteToStoreAsync(store, changes, options, reuse, pipe.Writer.AsStream(leaveOpen: true), cancellationToken)
-                .ConfigureAwait(false);
-            await pipe.Writer.CompleteAsync().ConfigureAwait(false);
+            LayerDescriptor layer;
+            await using (relay.Writer.ConfigureAwait(false))
+            {
+                layer = await LayerWriter.WriteToStoreAsync(store, changes, options, reuse, relay.Writer, cancellationToken).ConfigureAwait(false);
+            }
             await extract.ConfigureAwait(false);
             await AdoptAsync(layer.DiffId, directory, cancellationToken).ConfigureAwait(false);
             return layer;
         }
         catch
         {
-            await pipe.Writer.CompleteAsync().ConfigureAwait(false);
+            await relay.Writer.DisposeAsync().ConfigureAwait(false);
             await extract.ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
             DeleteTree(directory);
             throw;
