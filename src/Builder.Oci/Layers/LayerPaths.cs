@@ -16,6 +16,10 @@ public static class LayerPaths
         {
             throw new ArgumentException($"layer path \"{path.Replace("\0", "\\0", StringComparison.Ordinal)}\" contains a NUL character");
         }
+        if (IsNormal(path))
+        {
+            return path; // the usual case, with no allocation: a layer has one path per file
+        }
         var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".").ToArray();
         if (parts.Contains(".."))
         {
@@ -26,6 +30,24 @@ public static class LayerPaths
             throw new ArgumentException($"layer path \"{path}\" names the root itself");
         }
         return string.Join('/', parts);
+    }
+
+    // Already what NormalizeForWriting returns: components joined by single slashes, none empty, "." or "..".
+    private static bool IsNormal(string path)
+    {
+        if (path.Length == 0)
+        {
+            return false;
+        }
+        foreach (var range in path.AsSpan().Split('/'))
+        {
+            var component = path.AsSpan(range);
+            if (component.IsEmpty || component is "." or "..")
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>The directory a path is in ("" for an entry of the root).</summary>

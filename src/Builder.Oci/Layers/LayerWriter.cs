@@ -198,7 +198,8 @@ public static class LayerWriter
         {
             ArgumentNullException.ThrowIfNull(change);
             var path = LayerPaths.NormalizeForWriting(change.Path);
-            if (path.Split('/').FirstOrDefault(c => c.StartsWith(TarFormat.WhiteoutPrefix, StringComparison.Ordinal)) is { } reserved)
+            if (path.Contains(TarFormat.WhiteoutPrefix, StringComparison.Ordinal)
+                && path.Split('/').FirstOrDefault(c => c.StartsWith(TarFormat.WhiteoutPrefix, StringComparison.Ordinal)) is { } reserved)
             {
                 throw new ArgumentException(
                     $"cannot write \"{change.Path}\" to a layer: a name starting with \"{TarFormat.WhiteoutPrefix}\" ({reserved}) would be read as a whiteout");
