@@ -59,7 +59,11 @@ namespace Builder.Oci.Layers;
 /// (perf before: <c>_copy_to_iter</c> under <c>pread64</c> 19% of all samples, libcrypto 12%.) The last line is no
 /// longer disk-bound: one sha256 pass (0.75 s of a core), ~9 file-system calls per file between the context, the tar
 /// and the extraction (statx, open, preadv2, link...), and the copies into the pipe the extraction reads share the two
-/// cores.
+/// cores. Since then the extraction reads through a <see cref="ChunkRelay"/> (one copy, linked entries' data skipped
+/// unread), its applier no longer lstat's names it knows are free, and no lseek per file: whole build 2.98 s (median
+/// of 6, 2.93–3.11) against 3.13 s (3.11–3.70) for the build before, alternating in one store. What is left: link(2)
+/// itself (~11 µs a file on this ext4, 10% of all samples), the 1.3 GB direct write (the hashing waited 0.5–0.8 s on
+/// it), and ~0.45 s single-threaded before the tar starts (planning the copy, the previous index, sorting the entries).
 /// </remarks>
 public sealed class LayerReuse : IDisposable
 {
