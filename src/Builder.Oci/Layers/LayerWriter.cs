@@ -190,6 +190,18 @@ public static class LayerWriter
         }
     }
 
+    private static bool IsSorted(List<(byte[] Key, string Name, LayerChange Change)> planned)
+    {
+        for (var i = 1; i < planned.Count; i++)
+        {
+            if (LayerPathComparer.Instance.Compare(planned[i - 1].Key, planned[i].Key) > 0)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /// <summary>Tar names for every change, validated and in layer order.</summary>
     private static List<(string Name, LayerChange Change)> Plan(IEnumerable<LayerChange> changes)
     {
@@ -213,7 +225,11 @@ public static class LayerWriter
             };
             planned.Add((LayerPathComparer.Key(name), name, change));
         }
-        planned.Sort((x, y) => LayerPathComparer.Instance.Compare(x.Key, y.Key));
+        // A COPY's walk gives its entries in layer order already: checking is one comparison per entry, sorting ~16.
+        if (!IsSorted(planned))
+        {
+            planned.Sort((x, y) => LayerPathComparer.Instance.Compare(x.Key, y.Key));
+        }
 
         var positions = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < planned.Count; i++)
