@@ -184,15 +184,13 @@ internal sealed class BuildSession
     /// <summary>
     /// As <see cref="WriteLayerAsync"/>, for a COPY from the build context: the files unchanged since the layer this
     /// step (<paramref name="identity"/>, the same whatever the content) last wrote are taken from that layer and its
-    /// extracted copy (<see cref="LayerReuse"/>; <paramref name="previousIndex"/> reads that layer's index, from
-    /// <see cref="BuildCache.GetIndexAsync"/>); the new layer's index is kept for the next time. Should the previous
+    /// extracted copy (<see cref="LayerReuse"/>); the new layer's index is kept for the next time. Should the previous
     /// layer not hold what its index says, the layer is written in full.
     /// </summary>
-    public async Task<LayerDescriptor> WriteContextLayerAsync(IReadOnlyList<LayerChange> changes, Digest key, Digest identity, Task<TarIndex?> previousIndex,
-        CancellationToken cancellationToken)
+    public async Task<LayerDescriptor> WriteContextLayerAsync(IReadOnlyList<LayerChange> changes, Digest key, Digest identity, CancellationToken cancellationToken)
     {
         var expected = (await Cache.GetAsync(key, cancellationToken).ConfigureAwait(false))?.DiffId;
-        var previous = await previousIndex.ConfigureAwait(false);
+        var previous = await Cache.GetIndexAsync(identity, cancellationToken).ConfigureAwait(false);
         async Task<LayerDescriptor> WriteAsync(LayerReuse reuse)
         {
             var layer = await Layers.WriteAsync(Store, changes, LayerOptions, expected, reuse, cancellationToken).ConfigureAwait(false);

@@ -109,13 +109,8 @@ internal sealed class CopyStep(BuildSession session, StepInput input, Instructio
             fetched = await fetcher.StageOrImageAsync(flags.From, request, step.Vertex, cancellationToken).ConfigureAwait(false);
         }
 
-        var fromContext = fetched.Tree is ContextSourceTree context && context.Context == session.Context;
-        // The layer this COPY of this context wrote last, whatever the files' content or the steps before: unchanged files'
-        // bytes do not depend on either, and whatever is taken from it is checked against this build's entries anyway.
-        // Its index (tens of MB for a large context) is read on the other core while this one plans the copy.
-        var previousLayer = CacheKey.Of(Key(default, fetched.Request, ""), "previous layer", session.Context.Root);
-        var previousIndex = fromContext ? Task.Run(() => session.Cache.GetIndexAsync(previousLayer, cancellationToken), cancellationToken) : null;
         using var plan = session.Progress.Time(step.Vertex, "copy plan", () => CopyPlanner.Plan(fetched.Request, fetched.Tree, flags.Link ? MergedView.Empty : view));
+        var fromContext = fetched.Tree is ContextSourceTree context && context.Context == session.Context;
         // A context (the build's, or a named local one) is keyed by the content of the files read; a named one by its place too.
         var key = StepKey(fetched.Request, fetched.Tree is ContextSourceTree read
             ? session.Progress.Time(step.Vertex, "context hashing",
@@ -123,12 +118,12 @@ internal sealed class CopyStep(BuildSession session, StepInput input, Instructio
             : fetched.SourceKey);
         if (await CachedAsync(key).ConfigureAwait(false) is { } hit)
         {
-            // Not needed after all; whatever becomes of it is of no interest.
-            previousIndex?.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             return hit;
         }
-        var layer = await session.Progress.TimeAsync(step.Vertex, "layer write", () => previousIndex is not null
-            ? session.WriteContextLayerAsync(plan.Changes, key, previousLayer, previousIndex, cancellationToken)
+        // The layer this COPY of this context wrote last, whatever the files' content or the steps before: unchanged files'
+        // bytes do not depend on either, and whatever is taken from it is checked against this build's entries anyway.
+        var layer = await session.Progress.TimeAsync(step.Vertex, "layer write", () => fromContext
+            ? session.WriteContextLayerAsync(plan.Changes, key, CacheKey.Of(Key(default, fetched.Request, ""), "previous layer", session.Context.Root), cancellationToken)
             : session.WriteLayerAsync(plan.Changes, key, cancellationToken), l => l.UncompressedSize).ConfigureAwait(false);
         return Output(key, new CacheRecord(layer.Compressed, layer.DiffId), cached: false);
     }
