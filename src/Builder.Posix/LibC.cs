@@ -183,11 +183,6 @@ public static partial class LibC
         _ = sync_file_range((int)file.DangerousGetHandle(), offset, length, SYNC_FILE_RANGE_WRITE);
 
     /// <summary>
-    /// Reads what of <paramref name="buffer"/>'s length at <paramref name="offset"/> is already in the page cache
-    /// (preadv2 with RWF_NOWAIT): the count read, 0 at the end of the file, or -1 when the next byte would have to come
-    /// from the disk (or the kernel cannot tell: then the caller reads it another way).
-    /// </summary>
-    /// <summary>
     /// pread(2): up to <paramref name="buffer"/>'s length at <paramref name="offset"/>, 0 at the end of the file.
     /// RandomAccess.Read does the same after an lseek of its own on every new handle (to learn whether it can seek);
     /// a layer opens each file once, so that was one more call per file.
@@ -212,6 +207,11 @@ public static partial class LibC
         }
     }
 
+    /// <summary>
+    /// Reads what of <paramref name="buffer"/>'s length at <paramref name="offset"/> is already in the page cache
+    /// (preadv2 with RWF_NOWAIT): the count read, 0 at the end of the file, or -1 when the next byte would have to come
+    /// from the disk (or the kernel cannot tell: then the caller reads it another way).
+    /// </summary>
     public static unsafe int ReadIfCached(SafeFileHandle file, Span<byte> buffer, long offset)
     {
         const int RWF_NOWAIT = 0x8;
