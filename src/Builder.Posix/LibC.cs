@@ -265,6 +265,17 @@ public static partial class LibC
     public static int TrySetXattr(string path, string name, byte[] value) =>
         lsetxattr(path, name, value, value.Length, 0) == 0 ? 0 : Marshal.GetLastPInvokeError();
 
+    /// <summary>lremovexattr; true when the attribute was there and is gone, false when there was none.</summary>
+    public static bool RemoveXattr(string path, string name)
+    {
+        if (lremovexattr(path, name) == 0)
+        {
+            return true;
+        }
+        var errno = Marshal.GetLastPInvokeError();
+        return errno == ENODATA ? false : throw Error(errno, $"remove xattr {name} of", path);
+    }
+
     /// <summary>The extended attributes of an entry (not of a symlink's target), names in ordinal order.</summary>
     public static SortedDictionary<string, byte[]> ListXattrs(string path)
     {
@@ -399,6 +410,9 @@ public static partial class LibC
 
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int lsetxattr(string path, string name, byte[] value, nint size, int flags);
+
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int lremovexattr(string path, string name);
 
     [LibraryImport(Lib, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial nint lgetxattr(string path, string name, [Out] byte[]? value, nint size);

@@ -66,7 +66,10 @@ public static class StoreLeases
     /// What the live leases hold; the files of dead leases are deleted on the way. Call it holding
     /// <see cref="LockForSweep"/>, and delete under that same lock.
     /// </summary>
-    public static LiveLeases Collect(string storeRoot)
+    public static LiveLeases Collect(string storeRoot) => Collect(storeRoot, except: null);
+
+    /// <summary>As <see cref="Collect(string)"/>, leaving out what the lease <paramref name="except"/> holds (it still counts as live).</summary>
+    public static LiveLeases Collect(string storeRoot, string? except)
     {
         var live = new LiveLeases();
         var directory = Path.Combine(Path.GetFullPath(storeRoot), DirectoryName);
@@ -90,6 +93,10 @@ public static class StoreLeases
                 }
             }
             live.Ids.Add(name);
+            if (name == except)
+            {
+                continue;
+            }
             foreach (var line in File.ReadAllLines(path))
             {
                 if (line.Length > 2 && line[1] == ' ')
@@ -173,6 +180,21 @@ public sealed class StoreLease : IDisposable
     }
 
     public void Hold(Digest blob) => Hold(LeaseKind.Blob, blob.ToString());
+
+    /// <summary>
+    /// Runs <paramref name="take"/> under the store's sweep lock when no other live lease holds <paramref name="name"/>
+    /// (while the lock is held none can start to), and returns what it returns; false, without running it, when
+    /// another lease holds the name. Hold what <paramref name="take"/> needs before: <see cref="Hold"/> waits for the lock.
+    /// </summary>
+    public bool IfNoOtherHolds(LeaseKind kind, string name, Func<bool> take)
+    {
+        ArgumentNullException.ThrowIfNull(take);
+        var storeRoot = Path.GetDirectoryName(Path.GetDirectoryName(_path))!;
+        using (StoreLeases.LockForSweep(storeRoot))
+        {
+            return !StoreLeases.Collect(storeRoot, except: Id).Holds(kind, name) && take();
+        }
+    }
 
     public void Dispose()
     {

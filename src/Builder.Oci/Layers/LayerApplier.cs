@@ -84,6 +84,11 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
     /// <summary>Directory modes and times last: adding children changes a directory's mtime, and a read-only mode would stop them.</summary>
     public void Finish()
     {
+        if (options.Unchanged is not null)
+        {
+            // A recycled target: what the earlier version had and this one does not name goes.
+            RemoveUnnamed(string.Empty);
+        }
         for (var i = _madeWritable.Count - 1; i >= 0; i--)
         {
             if (IsStillDirectory(_madeWritable[i].Path))
@@ -173,15 +178,21 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
                 // Overlay form: the whiteout stays, as the 0/0 character device overlayfs reads as "deleted".
                 var whiteout = LayerPaths.Join(ResolveDirectory(header.Name, components, create: true)!, victim);
                 var whiteoutPath = Full(whiteout);
-                if (LibC.LStat(whiteoutPath) is null)
+                var there = LibC.LStat(whiteoutPath);
+                if (there is { } before && options.Unchanged is not null && !_unpacked.Contains(whiteout) && !IsOverlayWhiteout(before))
+                {
+                    RemoveAll(whiteout); // a recycled target's earlier entry, now deleted by this layer
+                    there = null;
+                }
+                if (there is null)
                 {
                     var errno = LibC.TryMakeNode(whiteoutPath, LibC.S_IFCHR, 0, 0);
                     if (errno != 0)
                     {
                         throw LibC.Error(errno, "mknod (whiteout)", whiteoutPath);
                     }
-                    _unpacked.Add(whiteout);
                 }
+                _unpacked.Add(whiteout);
                 return;
             }
             if (ResolveDirectory(header.Name, components, create: false) is { } directory)
@@ -207,7 +218,10 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
         var relative = LayerPaths.Join(parent, name);
         var full = Full(relative);
         var existing = _madeDirectories.Contains(parent) && !_unpacked.Contains(relative) ? null : LibC.LStat(full);
-        if (existing is not null && !(existing.Value.IsDirectory && header.Type == TarFormat.TypeDirectory))
+        var kept = existing is { IsRegular: true } earlier && header.Type is TarFormat.TypeRegular or TarFormat.TypeRegularOld or TarFormat.TypeContiguous
+            && !_unpacked.Contains(relative) && options.Unchanged?.Invoke(header) == true
+            && earlier.Size == header.Size && earlier.Permissions == (header.Mode & 0xFFF) && earlier.MtimeSeconds == header.MtimeSeconds;
+        if (existing is not null && !kept && !(existing.Value.IsDirectory && header.Type == TarFormat.TypeDirectory))
         {
             if (relative == linkTarget)
             {
@@ -219,6 +233,10 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
         switch (header.Type)
         {
             case TarFormat.TypeRegular or TarFormat.TypeRegularOld or TarFormat.TypeContiguous:
+                if (kept)
+                {
+                    break; // a recycled target's file, as the header says: the data is skipped
+                }
                 if (options.SameFile?.Invoke(header, relative) is { } same && TryLink(same, full))
                 {
                     break; // same inode, same metadata: the data is skipped
@@ -277,6 +295,11 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
         {
             LibC.MakeDirectory(full, 0x1C0);
             _madeDirectories.Add(relative);
+        }
+        else if (options.Unchanged is not null && options.OverlayOpaqueXattr is { } opaque)
+        {
+            // A recycled target's directory is opaque only if this layer says so again (its marker follows the directory).
+            LibC.RemoveXattr(full, opaque);
         }
         SetOwner(header, full);
         SetXattrs(header, full);
@@ -509,6 +532,26 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
         }
     }
 
+    /// <summary>Removes what this layer did not name below a directory it did, descending into the directories it named (d_type, no lstat).</summary>
+    private void RemoveUnnamed(string directory)
+    {
+        var children = new FileSystemEnumerable<(string Name, bool RealDirectory)>(Full(directory),
+            (ref FileSystemEntry e) => (e.FileName.ToString(), e.IsDirectory && (e.Attributes & FileAttributes.ReparsePoint) == 0),
+            new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false }).ToList();
+        foreach (var (name, realDirectory) in children)
+        {
+            var child = LayerPaths.Join(directory, name);
+            if (!_unpacked.Contains(child))
+            {
+                RemoveAll(child);
+            }
+            else if (realDirectory)
+            {
+                RemoveUnnamed(child);
+            }
+        }
+    }
+
     /// <summary>Removes an entry and, for a real directory, everything below it; symlinks are removed, never followed.</summary>
     private void RemoveAll(string relative)
     {
@@ -536,6 +579,8 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
     private static List<string> ChildNames(string directory) =>
         new FileSystemEnumerable<string>(directory, (ref FileSystemEntry e) => e.FileName.ToString(),
             new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false }).ToList();
+
+    private static bool IsOverlayWhiteout(FileStatus status) => status.Type == LibC.S_IFCHR && status.RdevMajor == 0 && status.RdevMinor == 0;
 
     private static bool IsEmpty(string directory) => !Directory.EnumerateFileSystemEntries(directory).Any();
 

@@ -23,7 +23,7 @@ public sealed record LayerApplyOptions
     /// Keep whiteouts as overlayfs expects them in a lower directory instead of applying them: <c>.wh.name</c> becomes a
     /// 0/0 character device, <c>.wh..wh..opq</c> the opaque xattr named here (<c>trusted.overlay.opaque</c>, or
     /// <c>user.overlay.opaque</c> for a <c>userxattr</c> mount). Null applies whiteouts by deleting. Use it on an empty
-    /// directory, one layer per directory.
+    /// directory, one layer per directory (or on an earlier version of the same layer, with <see cref="Unchanged"/>).
     /// </summary>
     public string? OverlayOpaqueXattr { get; init; }
 
@@ -33,6 +33,15 @@ public sealed record LayerApplyOptions
     /// null to write it. Only for targets nothing writes into afterwards: the inode is shared.
     /// </summary>
     public Func<TarEntryHeader, string, string?>? SameFile { get; init; }
+
+    /// <summary>
+    /// Non-null when the target holds the extraction of an earlier version of this layer (recycled, as the layer cache
+    /// does for a one-file rebuild): a regular file entry for which this is true (its header is, byte for byte, the
+    /// earlier version's) keeps the file there when that still has the header's size, mode and time, its data skipped;
+    /// every other entry replaces what is there; and whatever the layer does not name is removed at the end (an opaque
+    /// marker the layer no longer has, too), so the target ends as an extraction into an empty directory would.
+    /// </summary>
+    public Func<TarEntryHeader, bool>? Unchanged { get; init; }
 }
 
 /// <summary>What applying a layer did.</summary>

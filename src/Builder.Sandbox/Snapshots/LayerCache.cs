@@ -16,6 +16,8 @@ namespace Builder.Sandbox.Snapshots;
 public sealed class LayerCache(string root)
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _extracting = new();
+    // Layers this instance has handed out (stacked as lowers, viewed): never recycled while it lives.
+    private readonly ConcurrentDictionary<string, byte> _handedOut = new();
 
     public string Root { get; } = root;
 
@@ -37,7 +39,8 @@ public sealed class LayerCache(string root)
     /// </param>
     /// <param name="reuse">
     /// Unchanged files taken from the previous layer of the same step (<see cref="LayerReuse"/>): when that layer is
-    /// extracted here, the new copy hard-links them from it rather than writing them again.
+    /// extracted here, the new copy is made from it — that copy itself, moved and brought up to date, when nothing can
+    /// be using it (<see cref="TryRecycle"/>); else a new one that hard-links its unchanged files.
     /// </param>
     public async Task<LayerDescriptor> WriteAsync(IContentIngester store, IReadOnlyList<LayerChange> changes, LayerWriterOptions options,
         Digest? expected, LayerReuse? reuse, CancellationToken cancellationToken)
@@ -46,17 +49,25 @@ public sealed class LayerCache(string root)
         {
             return await LayerWriter.WriteToStoreAsync(store, changes, options, reuse, cancellationToken).ConfigureAwait(false);
         }
-        var previous = reuse?.PreviousLayer is { } previousLayer && Contains(previousLayer)
-            ? new PreviousExtraction(Path.Combine(Root, previousLayer.Hex), reuse)
-            : null;
+        var directory = NewTemporaryDirectory();
+        var previous = reuse?.PreviousLayer is { } previousLayer && Contains(previousLayer) ? previousLayer : (Digest?)null;
+        var extraction = new LayerApplyOptions { OverlayOpaqueXattr = UserNamespace.OpaqueXattr };
+        if (previous is { } earlier && TryRecycle(earlier, directory))
+        {
+            // The previous copy itself becomes the new one: its unchanged files stay where they are.
+            extraction = extraction with { Unchanged = header => reuse!.WasReused(header.Name) };
+        }
+        else if (previous is { } linked)
+        {
+            extraction = extraction with { SameFile = new PreviousExtraction(Path.Combine(Root, linked.Hex), reuse!).SameFile };
+        }
         // The extraction reads the tar as it is written, up to 8 MiB behind (the relay's chunks are the writer's 1 MiB).
         var relay = new ChunkRelay(capacity: 8);
-        var directory = NewTemporaryDirectory();
         var extract = Task.Run(async () =>
         {
             // Disposing the reader unblocks the writer should extraction stop early; its error is rethrown below.
             await using var tar = relay.Reader;
-            await ExtractAsync(tar, directory, previous, cancellationToken).ConfigureAwait(false);
+            await LayerApplier.ApplyAsync(tar, directory, extraction, cancellationToken).ConfigureAwait(false);
         }, cancellationToken);
         try
         {
@@ -95,6 +106,7 @@ public sealed class LayerCache(string root)
     private async Task<string> EnsureAsync(ILayer layer, CancellationToken cancellationToken)
     {
         Lease?.Hold(LeaseKind.Layer, layer.DiffId.Hex);
+        _handedOut[layer.DiffId.Hex] = 0;
         var target = Path.Combine(Root, layer.DiffId.Hex);
         if (Directory.Exists(target))
         {
@@ -106,7 +118,8 @@ public sealed class LayerCache(string root)
             try
             {
                 await using var tar = await layer.OpenUncompressedAsync(cancellationToken).ConfigureAwait(false);
-                await ExtractAsync(tar, temporary, null, cancellationToken).ConfigureAwait(false);
+                await LayerApplier.ApplyAsync(tar, temporary, new LayerApplyOptions { OverlayOpaqueXattr = UserNamespace.OpaqueXattr }, cancellationToken)
+                    .ConfigureAwait(false);
             }
             catch
             {
@@ -155,7 +168,7 @@ public sealed class LayerCache(string root)
         return Directory.Exists(Path.Combine(Root, diffId.Hex));
     }
 
-    /// <summary>A fresh directory beside the cache for <see cref="ExtractAsync"/>, later given to <see cref="AdoptAsync"/>.</summary>
+    /// <summary>A fresh directory beside the cache for an extraction, later given to <see cref="AdoptAsync"/>.</summary>
     private string NewTemporaryDirectory()
     {
         Directory.CreateDirectory(Root);
@@ -165,16 +178,39 @@ public sealed class LayerCache(string root)
     }
 
     /// <summary>
-    /// Extracts a layer tar into <paramref name="directory"/> in the form the cache keeps (overlay whiteouts), linking
-    /// the files it shares with <paramref name="previous"/>.
+    /// Moves the extracted copy of <paramref name="previous"/> to <paramref name="directory"/> (an empty temporary
+    /// directory of this instance), for the write of the layer that replaces it to bring up to date in place: only what
+    /// changed is written, rather than every unchanged file linked again (40,000 links were half a second of a core at
+    /// 10× the build benchmark's context). Only when nothing can be using it: no other live lease holds the layer (a
+    /// build or run in another process; checked under the sweep lock, so none starts to meanwhile) and this instance
+    /// never handed it out. Its image, should it be used again, has it extracted again from its blob.
     /// </summary>
-    private static Task ExtractAsync(Stream tar, string directory, PreviousExtraction? previous, CancellationToken cancellationToken) =>
-        LayerApplier.ApplyAsync(tar, directory, new LayerApplyOptions { OverlayOpaqueXattr = UserNamespace.OpaqueXattr, SameFile = previous is null ? null : previous.SameFile },
-            cancellationToken);
+    private bool TryRecycle(Digest previous, string directory)
+    {
+        var source = Path.Combine(Path.GetFullPath(Root), previous.Hex);
+        return Lease is { } lease && !_handedOut.ContainsKey(previous.Hex) && lease.IfNoOtherHolds(LeaseKind.Layer, previous.Hex, () =>
+        {
+            if (!Directory.Exists(source))
+            {
+                return false;
+            }
+            try
+            {
+                Directory.Delete(directory);
+                Directory.Move(source, directory);
+                return true;
+            }
+            catch (IOException)
+            {
+                Directory.CreateDirectory(directory); // not moved after all: extracted afresh
+                return false;
+            }
+        });
+    }
 
     /// <summary>
     /// Makes <paramref name="directory"/> (on the cache's file system, already in the cache's form: an overlay upper
-    /// directory, or what <see cref="ExtractAsync"/> wrote) the extracted copy of the layer <paramref name="diffId"/>,
+    /// directory, or what an extraction wrote) the extracted copy of the layer <paramref name="diffId"/>,
     /// so no step extracts that layer again. When the cache has the layer already, the directory is deleted.
     /// </summary>
     internal async Task AdoptAsync(Digest diffId, string directory, CancellationToken cancellationToken)

@@ -82,4 +82,79 @@ public sealed class LayerCacheTests : IDisposable
         Assert.NotEqual(Inode(before, "changed"), Inode(after, "changed"));
         Assert.Equal(2, new FileInfo(Path.Combine(cache.Root, after.DiffId.Hex, "changed")).Length);
     }
+
+    // Three files, the third changed from one layer to the next (and a fourth gone), each written from a file of its own.
+    private async Task<(LayerCache Cache, LayerDescriptor Before, LayerDescriptor After, ulong LargeBefore)> RebuildAsync(
+        StoreLease? lease, Action<LayerCache, LayerDescriptor, OciLayoutStore>? between = null)
+    {
+        var store = await OciLayoutStore.OpenAsync(Path.Combine(_root, "store"), CancellationToken.None);
+        var cache = new LayerCache(Path.Combine(_root, "layers")) { Lease = lease };
+        var sources = Directory.CreateDirectory(Path.Combine(_root, "sources")).FullName;
+        var time = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+        LayerEntry Source(string name, string text)
+        {
+            var host = Path.Combine(sources, name);
+            System.IO.File.WriteAllText(host, text);
+            return new LayerEntry(name, LayerEntryType.RegularFile) { Mode = (UnixFileMode)0b110_100_100, ModificationTime = time, Size = text.Length, Content = LayerContent.FromFile(host) };
+        }
+        string? Digest(string path) => System.IO.File.Exists(path) ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.IO.File.ReadAllBytes(path))) : null;
+        using var first = await LayerReuse.OpenAsync(store, null, Digest, CancellationToken.None);
+        var before = await cache.WriteAsync(store, [Source("large", new string('l', 100_000)), Source("small", "s"), Source("changed", "1"), Source("gone", "g")],
+            Options, null, first, CancellationToken.None);
+        var largeBefore = Builder.Posix.LibC.LStat(Path.Combine(cache.Root, before.DiffId.Hex, "large"))!.Value.Inode;
+        between?.Invoke(cache, before, store);
+
+        using var reuse = await LayerReuse.OpenAsync(store, first.Index(before), Digest, CancellationToken.None);
+        var after = await cache.WriteAsync(store, [Source("large", new string('l', 100_000)), Source("small", "s"), Source("changed", "22")],
+            Options, null, reuse, CancellationToken.None);
+        Assert.Equal(2, reuse.ReusedEntries);
+        var extracted = Path.Combine(cache.Root, after.DiffId.Hex);
+        Assert.Equal(new[] { "changed", "large", "small" }, Directory.EnumerateFileSystemEntries(extracted).Select(p => Path.GetFileName(p)).Order(StringComparer.Ordinal));
+        Assert.Equal("22", await System.IO.File.ReadAllTextAsync(Path.Combine(extracted, "changed")));
+        Assert.Empty(Directory.EnumerateDirectories(cache.Root, "*.tmp"));
+        return (cache, before, after, largeBefore);
+    }
+
+    private ulong Inode(LayerCache cache, LayerDescriptor layer, string name) =>
+        Builder.Posix.LibC.LStat(Path.Combine(cache.Root, layer.DiffId.Hex, name))!.Value.Inode;
+
+    [Fact]
+    public async Task A_previous_extraction_no_one_else_holds_is_recycled_into_the_new_one_keeping_its_unchanged_files()
+    {
+        using var lease = StoreLeases.Acquire(_root);
+
+        var (cache, before, after, largeBefore) = await RebuildAsync(lease);
+
+        Assert.False(cache.Contains(before.DiffId)); // moved, not copied: extracted again from its blob should it be needed
+        Assert.Equal(largeBefore, Inode(cache, after, "large"));
+        var view = await cache.ViewAsync([new StoredLayer(await OciLayoutStore.OpenAsync(Path.Combine(_root, "store"), CancellationToken.None), before.Compressed, before.DiffId)], CancellationToken.None);
+        Assert.Equal("1", view.ReadText("/changed"));
+        Assert.Equal("g", view.ReadText("/gone"));
+    }
+
+    [Fact]
+    public async Task A_previous_extraction_another_lease_holds_is_left_alone_and_linked_from()
+    {
+        using var lease = StoreLeases.Acquire(_root);
+        using var other = StoreLeases.Acquire(_root);
+
+        var (cache, before, after, largeBefore) = await RebuildAsync(lease, (_, layer, _) => other.Hold(LeaseKind.Layer, layer.DiffId.Hex));
+
+        Assert.True(cache.Contains(before.DiffId));
+        Assert.Equal(largeBefore, Inode(cache, before, "large"));
+        Assert.Equal(largeBefore, Inode(cache, after, "large"));
+        Assert.Equal("1", await System.IO.File.ReadAllTextAsync(Path.Combine(cache.Root, before.DiffId.Hex, "changed")));
+    }
+
+    [Fact]
+    public async Task A_previous_extraction_this_cache_has_handed_out_is_not_recycled()
+    {
+        using var lease = StoreLeases.Acquire(_root);
+
+        var (cache, before, _, _) = await RebuildAsync(lease, (cache, layer, store) =>
+            cache.ViewAsync([new StoredLayer(store, layer.Compressed, layer.DiffId)], CancellationToken.None).GetAwaiter().GetResult());
+
+        Assert.True(cache.Contains(before.DiffId));
+        Assert.Equal("g", await System.IO.File.ReadAllTextAsync(Path.Combine(cache.Root, before.DiffId.Hex, "gone")));
+    }
 }
