@@ -463,6 +463,13 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
             }
             var full = Full(relative);
             var status = LibC.LStat(full);
+            if (status is { IsDirectory: false } && create && options.Unchanged is not null && !_unpacked.Contains(relative))
+            {
+                // A recycled target's earlier entry that this layer has not named: never followed or refused, but gone,
+                // and a directory made in its place, as in an extraction into an empty directory.
+                RemoveAll(relative);
+                status = null;
+            }
             if (status is null)
             {
                 if (!create)

@@ -87,4 +87,23 @@ public sealed class LayerApplierRecycleTests : IDisposable
         Assert.Contains("app/same", said);
         Assert.DoesNotContain("app/gone", Tree(recycled));
     }
+
+    [Fact]
+    public async Task An_earlier_symlink_or_file_on_the_way_to_a_new_entry_is_replaced_not_followed()
+    {
+        var earlier = await Layer(Dir("app"), Dir("app/real"), Link("app/lib", "real"), File("app/file", "f"));
+        var later = await Layer(Dir("app"), File("app/lib/x", "x"), File("app/file/y", "y"));
+        var options = new LayerApplyOptions { OverlayOpaqueXattr = Opaque };
+        var recycled = _temp.Sub("recycled");
+        var fresh = _temp.Sub("fresh");
+        await LayerApplier.ApplyAsync(earlier, recycled, options, CancellationToken.None);
+
+        later.Position = 0;
+        await LayerApplier.ApplyAsync(later, recycled, options with { Unchanged = _ => true }, CancellationToken.None);
+        later.Position = 0;
+        await LayerApplier.ApplyAsync(later, fresh, options, CancellationToken.None);
+
+        Assert.Equal(Tree(fresh), Tree(recycled));
+        Assert.False(Directory.Exists(Path.Combine(recycled, "app/real")));
+    }
 }
