@@ -14,28 +14,15 @@ public sealed class LayerApplierEmptyTargetTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    private static Func<TarEntry> File(string name, string content) => () =>
-        new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content)) };
+    private static Func<TarEntry> File(string name, string content) => CraftedTar.File(name, content);
 
-    private static Func<TarEntry> Dir(string name) => () => new PaxTarEntry(TarEntryType.Directory, name);
+    private static Func<TarEntry> Dir(string name) => CraftedTar.Dir(name);
 
-    private static Func<TarEntry> Symlink(string name, string target) => () => new PaxTarEntry(TarEntryType.SymbolicLink, name) { LinkName = target };
+    private static Func<TarEntry> Symlink(string name, string target) => CraftedTar.Symlink(name, target);
 
-    private static Func<TarEntry> Hardlink(string name, string target) => () => new PaxTarEntry(TarEntryType.HardLink, name) { LinkName = target };
+    private static Func<TarEntry> Hardlink(string name, string target) => CraftedTar.Hardlink(name, target);
 
-    private static MemoryStream Tar(params Func<TarEntry>[] entries)
-    {
-        var stream = new MemoryStream();
-        using (var writer = new TarWriter(stream, leaveOpen: true))
-        {
-            foreach (var entry in entries)
-            {
-                writer.WriteEntry(entry());
-            }
-        }
-        stream.Position = 0;
-        return stream;
-    }
+    private static MemoryStream Tar(params Func<TarEntry>[] entries) => CraftedTar.Tar(entries);
 
     private static string Tree(string root) =>
         Tools.Shell($"cd '{root}' && find . -mindepth 1 -printf '%P %y %n %l\\n' | LC_ALL=C sort | paste -sd,").TrimEnd();

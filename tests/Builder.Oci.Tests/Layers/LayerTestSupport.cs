@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Formats.Tar;
 using System.Security.Cryptography;
 using System.Text;
 using Builder.Oci.Layers;
@@ -193,5 +194,33 @@ public static class SampleTree
         Write("future", "2100\n");
         Tools.Run("touch", "-d", "@4102444800", P("future"));
         Tools.Run("touch", "-h", "-d", "@1700000000", P("lib"));
+    }
+}
+
+/// <summary>Tars crafted entry by entry with System.Formats.Tar (pax): what our own writer would never produce.</summary>
+internal static class CraftedTar
+{
+    public static Func<TarEntry> File(string name, string content = "x") => () =>
+        new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(Encoding.UTF8.GetBytes(content)) };
+
+    public static Func<TarEntry> Dir(string name) => () => new PaxTarEntry(TarEntryType.Directory, name);
+
+    public static Func<TarEntry> Symlink(string name, string target) => () => new PaxTarEntry(TarEntryType.SymbolicLink, name) { LinkName = target };
+
+    public static Func<TarEntry> Hardlink(string name, string target) => () => new PaxTarEntry(TarEntryType.HardLink, name) { LinkName = target };
+
+    /// <summary>The entries written in order, the stream rewound.</summary>
+    public static MemoryStream Tar(IEnumerable<Func<TarEntry>> entries)
+    {
+        var stream = new MemoryStream();
+        using (var writer = new TarWriter(stream, leaveOpen: true))
+        {
+            foreach (var entry in entries)
+            {
+                writer.WriteEntry(entry());
+            }
+        }
+        stream.Position = 0;
+        return stream;
     }
 }

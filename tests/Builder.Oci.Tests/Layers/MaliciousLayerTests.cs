@@ -29,33 +29,20 @@ public sealed class MaliciousLayerTests : IDisposable
     private string Outside() =>
         Tools.Run("find", _temp.Path, "-path", _target, "-prune", "-o", "-printf", "%P %y %m %u:%g %s %n %T@ %l\n");
 
-    private static Func<TarEntry> File(string name, string content = "x") => () =>
-        new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(content)) };
+    private static Func<TarEntry> File(string name, string content = "x") => CraftedTar.File(name, content);
 
-    private static Func<TarEntry> Dir(string name) => () => new PaxTarEntry(TarEntryType.Directory, name);
+    private static Func<TarEntry> Dir(string name) => CraftedTar.Dir(name);
 
-    private static Func<TarEntry> Symlink(string name, string target) => () => new PaxTarEntry(TarEntryType.SymbolicLink, name) { LinkName = target };
+    private static Func<TarEntry> Symlink(string name, string target) => CraftedTar.Symlink(name, target);
 
-    private static Func<TarEntry> Hardlink(string name, string target) => () => new PaxTarEntry(TarEntryType.HardLink, name) { LinkName = target };
+    private static Func<TarEntry> Hardlink(string name, string target) => CraftedTar.Hardlink(name, target);
 
     private static Func<TarEntry> Device(string name) => () => new PaxTarEntry(TarEntryType.CharacterDevice, name) { DeviceMajor = 1, DeviceMinor = 3 };
 
     private static Func<TarEntry> GnuFile(string name) => () =>
         new GnuTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream("gnu"u8.ToArray()) };
 
-    private static MemoryStream Tar(IEnumerable<Func<TarEntry>> entries)
-    {
-        var stream = new MemoryStream();
-        using (var writer = new TarWriter(stream, leaveOpen: true))
-        {
-            foreach (var entry in entries)
-            {
-                writer.WriteEntry(entry());
-            }
-        }
-        stream.Position = 0;
-        return stream;
-    }
+    private static MemoryStream Tar(IEnumerable<Func<TarEntry>> entries) => CraftedTar.Tar(entries);
 
     private string SentinelPath(string name = "") => Path.Combine(_sentinel, name);
 
