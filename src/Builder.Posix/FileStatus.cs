@@ -24,6 +24,9 @@ public readonly record struct FileStatus(
 
     public bool IsRegular => Type == LibC.S_IFREG;
 
+    /// <summary>A 0/0 character device: how overlayfs (and an extracted layer in its form) marks a deleted entry.</summary>
+    public bool IsOverlayWhiteout => Type == LibC.S_IFCHR && RdevMajor == 0 && RdevMinor == 0;
+
     /// <summary>Permission bits plus setuid, setgid and sticky.</summary>
     public uint Permissions => Mode & 0xFFF;
 

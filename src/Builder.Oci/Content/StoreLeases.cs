@@ -66,10 +66,8 @@ public static class StoreLeases
     /// What the live leases hold; the files of dead leases are deleted on the way. Call it holding
     /// <see cref="LockForSweep"/>, and delete under that same lock.
     /// </summary>
-    public static LiveLeases Collect(string storeRoot) => Collect(storeRoot, except: null);
-
-    /// <summary>As <see cref="Collect(string)"/>, leaving out what the lease <paramref name="except"/> holds (it still counts as live).</summary>
-    public static LiveLeases Collect(string storeRoot, string? except)
+    /// <param name="except">A lease whose holdings are left out (it still counts as live): the caller's own.</param>
+    public static LiveLeases Collect(string storeRoot, string? except = null)
     {
         var live = new LiveLeases();
         var directory = Path.Combine(Path.GetFullPath(storeRoot), DirectoryName);

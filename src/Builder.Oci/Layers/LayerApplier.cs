@@ -179,7 +179,7 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
                 var whiteout = LayerPaths.Join(ResolveDirectory(header.Name, components, create: true)!, victim);
                 var whiteoutPath = Full(whiteout);
                 var there = LibC.LStat(whiteoutPath);
-                if (there is { } before && options.Unchanged is not null && !_unpacked.Contains(whiteout) && !IsOverlayWhiteout(before))
+                if (there is { } before && options.Unchanged is not null && !_unpacked.Contains(whiteout) && !before.IsOverlayWhiteout)
                 {
                     RemoveAll(whiteout); // a recycled target's earlier entry, now deleted by this layer
                     there = null;
@@ -586,8 +586,6 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
     private static List<string> ChildNames(string directory) =>
         new FileSystemEnumerable<string>(directory, (ref FileSystemEntry e) => e.FileName.ToString(),
             new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false }).ToList();
-
-    private static bool IsOverlayWhiteout(FileStatus status) => status.Type == LibC.S_IFCHR && status.RdevMajor == 0 && status.RdevMinor == 0;
 
     private static bool IsEmpty(string directory) => !Directory.EnumerateFileSystemEntries(directory).Any();
 

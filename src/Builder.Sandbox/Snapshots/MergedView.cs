@@ -55,7 +55,7 @@ public sealed class MergedView(IReadOnlyList<string> layersTopFirst, bool immuta
             var full = System.IO.Path.Combine(layer, relative);
             if (LibC.LStat(full) is { } status)
             {
-                return OverlayForm.IsWhiteout(status)
+                return status.IsOverlayWhiteout
                     ? null
                     : new MergedEntry("/" + relative, full, status.Mode, status.Uid, status.Gid, status.MtimeSeconds, status.IsSymlink ? LibC.ReadLink(full) : null, status.Size);
             }
@@ -87,7 +87,7 @@ public sealed class MergedView(IReadOnlyList<string> layersTopFirst, bool immuta
                 {
                     continue;
                 }
-                if (LibC.LStat(child) is { } childStatus && OverlayForm.IsWhiteout(childStatus))
+                if (LibC.LStat(child) is { } childStatus && childStatus.IsOverlayWhiteout)
                 {
                     hidden.Add(name);
                     continue;
@@ -135,7 +135,7 @@ public sealed class MergedView(IReadOnlyList<string> layersTopFirst, bool immuta
                 {
                     break; // not in this layer, nor anything below it
                 }
-                if (OverlayForm.IsWhiteout(status) || !status.IsDirectory)
+                if (status.IsOverlayWhiteout || !status.IsDirectory)
                 {
                     yield break;
                 }

@@ -9,8 +9,6 @@ namespace Builder.Sandbox.Snapshots;
 /// </summary>
 internal static class OverlayForm
 {
-    public static bool IsWhiteout(FileStatus status) => status.Type == LibC.S_IFCHR && status.RdevMajor == 0 && status.RdevMinor == 0;
-
     public static bool IsOpaqueXattr(string name) => name is "trusted.overlay.opaque" or "user.overlay.opaque";
 
     /// <summary>overlayfs's own attributes (opaque, origin, redirect…): bookkeeping of the mount, never an image's.</summary>

@@ -41,7 +41,7 @@ public static class UpperDiff
                 continue;
             }
             var type = status.Mode & 0xF000;
-            if (OverlayForm.IsWhiteout(status))
+            if (status.IsOverlayWhiteout)
             {
                 changes.Add(new LayerWhiteout(path));
                 continue;
