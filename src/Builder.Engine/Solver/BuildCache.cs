@@ -77,7 +77,7 @@ public sealed class BuildCache(string directory, IContentProvider content)
     public async Task PutIndexAsync(Digest identity, TarIndex index, CancellationToken cancellationToken)
     {
         Lease?.Hold(LeaseKind.CacheRecord, identity.Hex);
-        await AtomicFile.WriteAsync(IndexPathOf(identity), index.ToJson(), cancellationToken).ConfigureAwait(false);
+        await AtomicFile.WriteAsync(IndexPathOf(identity), index.ToBytes(), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The layers the cache refers to, so pruning can keep them alive.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Builder.Posix;
 using Microsoft.Win32.SafeHandles;
 
@@ -5,7 +6,8 @@ namespace Builder.Oci.Content;
 
 /// <summary>
 /// Writes a blob to its file with direct I/O: whole aligned 1 MiB blocks go from one of two pinned buffers straight
-/// to the disk while the other fills, and only the last partial block goes through the page cache.
+/// to the disk while the other fills, and only the last partial block goes through the page cache. A whole
+/// <see cref="SharedChunk"/> is written from where it is, without the copy.
 /// </summary>
 /// <remarks>
 /// Why: a blob is written once and read rarely, yet a buffered write first copies it into newly allocated page-cache
@@ -48,6 +50,29 @@ internal sealed class DirectWriteStream : WriteOnlyStream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (_filled == 0 && buffer.Length == Block && MemoryMarshal.TryGetMemoryManager<byte, SharedChunk>(buffer, out var shared, out var start, out _)
+            && start == 0)
+        {
+            // A whole shared chunk (pinned, aligned) goes to the disk from where it is, not copied: this stream holds
+            // it until its write is done, and the caller goes on (to hash it, to fill the next) meanwhile.
+            await _writing.ConfigureAwait(false);
+            shared.AddReference();
+            var offset = _offset;
+            _offset += Block;
+            Written += Block;
+            _writing = Task.Run(() =>
+            {
+                try
+                {
+                    WriteAt(buffer, offset);
+                }
+                finally
+                {
+                    shared.Release();
+                }
+            }, CancellationToken.None);
+            return;
+        }
         while (!buffer.IsEmpty)
         {
             var n = Math.Min(buffer.Length, Block - _filled);

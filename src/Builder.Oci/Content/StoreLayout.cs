@@ -26,7 +26,7 @@ public sealed record StoreLayout(string Root)
     public string CacheMounts => Path.Combine(Root, "cache", "mounts");
 
     /// <summary>Context file digests by path, size, mtime and inode.</summary>
-    public string ContextStatCache => Path.Combine(Root, "cache", "context-stat-cache.json");
+    public string ContextStatCache => Path.Combine(Root, "cache", "context-stat-cache");
 
     /// <summary>Which gzip blob a plain layer was compressed to (push and OCI export).</summary>
     public string CompressionRecords => Path.Combine(Root, "cache", "compressed");

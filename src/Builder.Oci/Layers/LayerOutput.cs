@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Compression;
 using System.Security.Cryptography;
+using Builder.Oci.Content;
 using ZstdSharp.Unsafe;
 
 namespace Builder.Oci.Layers;
@@ -44,7 +45,7 @@ namespace Builder.Oci.Layers;
 /// </remarks>
 internal sealed class LayerOutput : IAsyncDisposable
 {
-    public const int ChunkSize = 1 << 20;
+    public const int ChunkSize = SharedChunk.Size;
 
     private const int PlainWritesInFlight = 4;
 
@@ -64,7 +65,8 @@ internal sealed class LayerOutput : IAsyncDisposable
     private readonly Queue<Task<PooledBufferStream>> _pending = new();
     // Plain chunks on their way out, oldest first; each waits for the one before it, so they arrive in order.
     private readonly Queue<Task> _plainWrites = new();
-    private byte[] _chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
+    // Shared, not copied, by whatever reads it next (the store's direct write, an extraction): see SharedChunk.
+    private SharedChunk? _chunk = SharedChunk.Rent();
     private int _filled;
     private long _uncompressedSize;
     private long _chunks;
@@ -103,7 +105,7 @@ internal sealed class LayerOutput : IAsyncDisposable
     public long Position => _uncompressedSize + _filled;
 
     /// <summary>Free space in the current chunk (never empty); fill some of it, then call <see cref="AdvanceAsync"/>.</summary>
-    public Memory<byte> GetMemory() => _chunk.AsMemory(_filled);
+    public Memory<byte> GetMemory() => _chunk!.Memory[_filled..];
 
     public ValueTask AdvanceAsync(int count, CancellationToken cancellationToken)
     {
@@ -116,7 +118,7 @@ internal sealed class LayerOutput : IAsyncDisposable
         while (!data.IsEmpty)
         {
             var n = Math.Min(data.Length, ChunkSize - _filled);
-            data.Span[..n].CopyTo(_chunk.AsSpan(_filled));
+            data.Span[..n].CopyTo(_chunk!.GetSpan()[_filled..]);
             data = data[n..];
             await AdvanceAsync(n, cancellationToken).ConfigureAwait(false);
         }
@@ -127,7 +129,7 @@ internal sealed class LayerOutput : IAsyncDisposable
         while (count > 0)
         {
             var n = Math.Min(count, ChunkSize - _filled);
-            _chunk.AsSpan(_filled, n).Clear();
+            _chunk!.GetSpan().Slice(_filled, n).Clear();
             count -= n;
             await AdvanceAsync(n, cancellationToken).ConfigureAwait(false);
         }
@@ -159,12 +161,13 @@ internal sealed class LayerOutput : IAsyncDisposable
 
     private async ValueTask FlushChunkAsync(CancellationToken cancellationToken)
     {
-        var chunk = _chunk;
+        var chunk = _chunk!;
         var length = _filled;
-        _diffId?.AppendData(chunk, 0, length);
+        var data = chunk.Memory[..length];
+        _diffId?.AppendData(data.Span);
         _uncompressedSize += length;
         _chunks++;
-        _chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        _chunk = SharedChunk.Rent();
         _filled = 0;
         switch (_compression)
         {
@@ -183,17 +186,23 @@ internal sealed class LayerOutput : IAsyncDisposable
                     try
                     {
                         await before.ConfigureAwait(false);
-                        await _output.WriteAsync(chunk.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                        await _output.WriteAsync(data, cancellationToken).ConfigureAwait(false);
                     }
                     finally
                     {
-                        ArrayPool<byte>.Shared.Return(chunk);
+                        chunk.Release();
                     }
                 }, CancellationToken.None));
                 break;
             case LayerCompression.Zstd:
-                await _zstd!.WriteAsync(chunk.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
-                ArrayPool<byte>.Shared.Return(chunk);
+                try
+                {
+                    await _zstd!.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    chunk.Release();
+                }
                 break;
             default:
                 var level = _level;
@@ -228,14 +237,14 @@ internal sealed class LayerOutput : IAsyncDisposable
         await _output.WriteAsync(member.WrittenMemory, cancellationToken).ConfigureAwait(false);
     }
 
-    private static PooledBufferStream CompressGzipMember(byte[] chunk, int length, int level)
+    private static PooledBufferStream CompressGzipMember(SharedChunk chunk, int length, int level)
     {
         var member = new PooledBufferStream(length / 2 + 4096);
         try
         {
             using (var gzip = new GZipStream(member, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true))
             {
-                gzip.Write(chunk, 0, length);
+                gzip.Write(chunk.GetSpan()[..length]);
             }
             return member;
         }
@@ -246,7 +255,7 @@ internal sealed class LayerOutput : IAsyncDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(chunk);
+            chunk.Release();
         }
     }
 
@@ -280,8 +289,8 @@ internal sealed class LayerOutput : IAsyncDisposable
         {
             await _zstd.DisposeAsync().ConfigureAwait(false);
         }
-        ArrayPool<byte>.Shared.Return(_chunk);
-        _chunk = [];
+        _chunk?.Release();
+        _chunk = null;
         _diffId?.Dispose();
         _digest?.Dispose();
     }

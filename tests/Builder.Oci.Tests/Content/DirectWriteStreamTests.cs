@@ -53,6 +53,54 @@ public sealed class DirectWriteStreamTests
         }
     }
 
+    [Theory]
+    [InlineData("tmp")]
+    [InlineData("/dev/shm")]
+    public async Task Shared_chunks_are_written_from_where_they_are_and_held_until_written(string parent)
+    {
+        var root = Directory.CreateDirectory(Path.Combine(parent == "tmp" ? Path.GetTempPath() : parent, $"direct-write-{Guid.NewGuid():N}")).FullName;
+        try
+        {
+            var store = await OciLayoutStore.OpenAsync(root, CancellationToken.None);
+            var expected = new MemoryStream();
+            Descriptor descriptor;
+            await using (var writer = await store.OpenWriterAsync(CancellationToken.None))
+            {
+                for (var i = 0; i < 24; i++)
+                {
+                    // Whole chunks (written in place) and, now and then, a piece that is not one (copied): the writer
+                    // gives its reference back as soon as the call returns and the chunk is refilled at once (the pool
+                    // hands it out again), so a write that did not hold its own reference would store the new bytes.
+                    var chunk = SharedChunk.Rent();
+                    new Random(i).NextBytes(chunk.GetSpan());
+                    var length = i % 5 == 4 ? SharedChunk.Size - 4096 : SharedChunk.Size;
+                    expected.Write(chunk.GetSpan()[..length]);
+                    await writer.Stream.WriteAsync(chunk.Memory[..length]);
+                    chunk.Release();
+                    var next = SharedChunk.Rent();
+                    next.GetSpan().Fill(0xEE);
+                    next.Release();
+                }
+                descriptor = await writer.CommitAsync(MediaTypes.OciLayer, Digest.Of(expected.ToArray()), expected.Length, CancellationToken.None);
+            }
+
+            Assert.Equal(expected.ToArray(), await File.ReadAllBytesAsync(Path.Combine(root, "blobs", "sha256", descriptor.Digest.Hex)));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_shared_chunk_is_page_aligned()
+    {
+        var chunk = SharedChunk.Rent();
+        Assert.Equal(0, chunk.Address % AlignedBuffer.Alignment);
+        Assert.Equal(SharedChunk.Size, chunk.Memory.Length);
+        chunk.Release();
+    }
+
     [Fact]
     public void The_build_machines_file_system_takes_direct_io_or_says_it_does_not()
     {

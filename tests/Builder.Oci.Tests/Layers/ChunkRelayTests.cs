@@ -88,4 +88,26 @@ public sealed class ChunkRelayTests
         await relay.Writer.WriteAsync(Bytes(10, 9));
         Assert.Equal(30, relay.Writer.Written);
     }
+
+    [Fact]
+    public async Task A_shared_chunk_is_passed_on_not_copied_and_held_until_the_reader_is_past_it()
+    {
+        var relay = new ChunkRelay(capacity: 4);
+        var chunk = Builder.Oci.Content.SharedChunk.Rent();
+        new Random(5).NextBytes(chunk.GetSpan());
+        var expected = chunk.GetSpan()[..1000].ToArray();
+        await relay.Writer.WriteAsync(chunk.Memory[..1000]);
+        // The writer's reference goes; the relay's keeps the chunk from the pool (a chunk rented now is another one).
+        chunk.Release();
+        var other = Builder.Oci.Content.SharedChunk.Rent();
+        Assert.NotSame(chunk, other);
+        other.Release();
+        await relay.Writer.DisposeAsync();
+
+        var buffer = new byte[1000];
+        Assert.Equal(1000, await relay.Reader.ReadAsync(buffer));
+        Assert.Equal(expected, buffer);
+        Assert.Equal(0, await relay.Reader.ReadAsync(buffer));
+        await relay.Reader.DisposeAsync();
+    }
 }
