@@ -195,9 +195,20 @@ public sealed class ContextSourceTree(BuildContext context) : ICopySourceTree
             ? new SourceEntry(path, entry.FullPath, entry.Status.Mode, 0, 0, DateTimeOffset.FromUnixTimeSeconds(entry.Status.MtimeSeconds), entry.LinkTarget, entry.Status.Size)
             : null;
 
-    public IEnumerable<string> List(string directory) =>
-        Directory.EnumerateFileSystemEntries(directory.Length == 0 ? Context.Root : Path.Combine(Context.Root, directory))
-            .Select(p => Path.GetFileName(p)).Order(StringComparer.Ordinal);
+    public IEnumerable<string> List(string directory)
+    {
+        var names = Directory.EnumerateFileSystemEntries(directory.Length == 0 ? Context.Root : Path.Combine(Context.Root, directory))
+            .Select(p => Path.GetFileName(p)).Order(StringComparer.Ordinal).ToArray();
+        // The walk looks at every name next (its type decides where it goes); a large directory's are looked at on
+        // every core at once. The lstat's path walk was 80% of planning a COPY of 40,000 files (0.19 of 0.23 s).
+        if (names.Length >= ParallelLookAt)
+        {
+            Parallel.ForEach(names, name => Context.Entry(SourceTrees.Join(directory, name)));
+        }
+        return names;
+    }
+
+    private const int ParallelLookAt = 64;
 
     public bool IsIgnored(string path) => Context.Ignore.IsExcluded(path);
 

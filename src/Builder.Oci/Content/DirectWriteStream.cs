@@ -26,6 +26,9 @@ internal sealed class DirectWriteStream : WriteOnlyStream
     private readonly FileStream _file;
     private readonly SafeFileHandle _handle;
     private readonly Memory<byte>[] _buffers = new Memory<byte>[2];
+    private const int InPlaceWrites = 4;
+
+    private readonly Queue<Task> _inPlace = new();
     private Task _writing = Task.CompletedTask;
     private int _current;
     private int _filled;
@@ -54,13 +57,18 @@ internal sealed class DirectWriteStream : WriteOnlyStream
             && start == 0)
         {
             // A whole shared chunk (pinned, aligned) goes to the disk from where it is, not copied: this stream holds
-            // it until its write is done, and the caller goes on (to hash it, to fill the next) meanwhile.
+            // it until its write is done, and the caller goes on (to hash it, to fill the next) meanwhile. Several at
+            // once: one at a time, the hashing waited 0.4 s of a 1.3 GB layer's 1.2 s for the disk.
+            while (_inPlace.Count >= InPlaceWrites)
+            {
+                await _inPlace.Dequeue().ConfigureAwait(false);
+            }
             await _writing.ConfigureAwait(false);
             shared.AddReference();
             var offset = _offset;
             _offset += Block;
             Written += Block;
-            _writing = Task.Run(() =>
+            _inPlace.Enqueue(Task.Run(() =>
             {
                 try
                 {
@@ -70,7 +78,7 @@ internal sealed class DirectWriteStream : WriteOnlyStream
                 {
                     shared.Release();
                 }
-            }, CancellationToken.None);
+            }, CancellationToken.None));
             return;
         }
         while (!buffer.IsEmpty)
@@ -122,8 +130,8 @@ internal sealed class DirectWriteStream : WriteOnlyStream
     {
         if (disposing)
         {
-            // A write still in flight finishes (or fails) before the file it writes to is closed.
-            _writing.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Wait();
+            // Writes still in flight finish (or fail) before the file they write to is closed.
+            Task.WhenAll([.. _inPlace, _writing]).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Wait();
         }
         base.Dispose(disposing);
     }
@@ -133,6 +141,10 @@ internal sealed class DirectWriteStream : WriteOnlyStream
     /// <summary>Writes what is buffered: the last partial block through the page cache (direct I/O needs whole blocks).</summary>
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
+        while (_inPlace.Count > 0)
+        {
+            await _inPlace.Dequeue().ConfigureAwait(false);
+        }
         await _writing.ConfigureAwait(false);
         _writing = Task.CompletedTask;
         if (_filled > 0)
