@@ -65,6 +65,9 @@ namespace Builder.Oci.Layers;
 /// of 6, 2.93–3.11) against 3.13 s (3.11–3.70) for the build before, alternating in one store. What is left: link(2)
 /// itself (~11 µs a file on this ext4, 10% of all samples), the 1.3 GB direct write (the hashing waited 0.5–0.8 s on
 /// it), and ~0.45 s single-threaded before the tar starts (planning the copy, the previous index, sorting the entries).
+/// Since then the chunks are shared rather than copied into the direct writer and the relay (<see cref="Content.SharedChunk"/>),
+/// four are written at once, and the index is binary (<see cref="TarIndex.ToBytes"/>): whole build 2.69 → 2.44 s
+/// (medians of 7, alternating, each build in its own store); both cores are now busy through the tar.
 /// </remarks>
 public sealed class LayerReuse : IDisposable
 {
