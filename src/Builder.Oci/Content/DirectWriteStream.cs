@@ -21,13 +21,14 @@ namespace Builder.Oci.Content;
 /// </remarks>
 internal sealed class DirectWriteStream : WriteOnlyStream
 {
-    private const int Block = 1 << 20;
+    // A shared chunk is one block: the tar writer's chunks go out whole.
+    private const int Block = SharedChunk.Size;
+    private const int InPlaceWrites = 4;
 
     private readonly FileStream _file;
     private readonly SafeFileHandle _handle;
     private readonly Memory<byte>[] _buffers = new Memory<byte>[2];
-    private const int InPlaceWrites = 4;
-
+    // Shared chunks being written from where they are, oldest first (at most InPlaceWrites).
     private readonly Queue<Task> _inPlace = new();
     private Task _writing = Task.CompletedTask;
     private int _current;
