@@ -48,7 +48,11 @@ public sealed class BuildTraceTests
         var topLevel = complete.Where(e => e["tid"]!.GetValue<int>() == 0 && e["name"]!.GetValue<string>() != "builder build").Sum(e => e["dur"]!.GetValue<long>())
             + steps.Sum(s => s["dur"]!.GetValue<long>());
         Assert.InRange(topLevel, root * 0.9, root * 1.1);
-        Assert.InRange(root / 1e6, wall.TotalSeconds * 0.9, wall.TotalSeconds * 1.1);
+        // The root span runs from the process's start to the end of the build: never longer than the process as the
+        // test saw it, and most of it. What it cannot see — writing the trace itself and the runtime shutting down —
+        // took 0.8-1.0 s of a 4.4 s build with three busy loops on the two cores, as when the whole suite runs in
+        // parallel, where a 10% bound failed (once in three full runs).
+        Assert.InRange(root / 1e6, wall.TotalSeconds * 0.6, wall.TotalSeconds + 0.05);
 
         // Built again: every step is marked cached.
         (await builder.RunAsync("build", "--trace", trace, "-t", "traced", context)).EnsureSuccess("build --trace, cached");
