@@ -70,6 +70,25 @@ public sealed class BuildTests
     }
 
     [Fact]
+    public async Task Prune_removes_the_context_stat_cache_and_the_next_build_hashes_the_context_again()
+    {
+        using var temp = new TempDirectory();
+        var (builder, context) = await BusyboxContextAsync(temp, "FROM busybox\nCOPY app.txt /app.txt\n");
+        await File.WriteAllTextAsync(Path.Combine(context, "app.txt"), "app\n");
+        (await builder.RunAsync("build", "-t", "app", context)).EnsureSuccess("builder build");
+        var statCache = temp.Combine("store", "cache", "context-stat-cache");
+        Assert.True(File.Exists(statCache));
+        await File.WriteAllTextAsync(statCache + ".json", "{}"); // as a store from before the binary form has it
+
+        (await builder.RunAsync("prune")).EnsureSuccess("prune");
+
+        Assert.False(File.Exists(statCache));
+        Assert.False(File.Exists(statCache + ".json"));
+        (await builder.RunAsync("build", "--no-cache", "-t", "app", context)).EnsureSuccess("a build after prune");
+        Assert.True(File.Exists(statCache));
+    }
+
+    [Fact]
     public async Task Two_builds_with_SOURCE_DATE_EPOCH_in_different_directories_give_the_same_digest()
     {
         var digests = new List<string>();

@@ -234,6 +234,10 @@ internal static class ImageCommands
             var live = StoreLeases.Collect(store.Root);
             // The build cache goes too (as docker builder prune does); its layers then go with the other unnamed blobs.
             var records = new Engine.Solver.BuildCache(store.Layout.StepCache, store).Clear(live);
+            // So does the context stat cache, a hint that only grows (a file it lacks is hashed again, never misread);
+            // with it the JSON one that builds before the binary form wrote.
+            File.Delete(store.Layout.ContextStatCache);
+            File.Delete(store.Layout.ContextStatCache + ".json");
             var pruned = await store.PruneAsync(new PruneOptions { LeasedBlobs = live.Blobs }, cancellationToken);
             // Extracted copies of layers no image has any more (overlay lowers), and what killed builds left, go too.
             var leftovers = await Sandbox.SandboxServices.SweepAsync(store.Root, live);
