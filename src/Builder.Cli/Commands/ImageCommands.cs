@@ -236,8 +236,17 @@ internal static class ImageCommands
             var records = new Engine.Solver.BuildCache(store.Layout.StepCache, store).Clear(live);
             // So does the context stat cache, a hint that only grows (a file it lacks is hashed again, never misread);
             // with it the JSON one that builds before the binary form wrote.
-            File.Delete(store.Layout.ContextStatCache);
-            File.Delete(store.Layout.ContextStatCache + ".json");
+            foreach (var statCache in (string[])[store.Layout.ContextStatCache, store.Layout.ContextStatCache + ".json"])
+            {
+                try
+                {
+                    File.Delete(statCache);
+                }
+                catch (DirectoryNotFoundException)
+                {
+                    // No cache directory: no stat cache either.
+                }
+            }
             var pruned = await store.PruneAsync(new PruneOptions { LeasedBlobs = live.Blobs }, cancellationToken);
             // Extracted copies of layers no image has any more (overlay lowers), and what killed builds left, go too.
             var leftovers = await Sandbox.SandboxServices.SweepAsync(store.Root, live);
