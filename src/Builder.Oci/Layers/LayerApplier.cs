@@ -157,7 +157,7 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
             }
             else if (ResolveDirectory(header.Name, components, create: false) is { } opaque)
             {
-                ClearOpaque(opaque);
+                RemoveUnnamed(opaque);
             }
             return;
         }
@@ -522,30 +522,13 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
         return string.Join('/', resolved);
     }
 
-    /// <summary>Removes what lower layers put in a directory, keeping what this layer added (and descending into it).</summary>
-    private void ClearOpaque(string directory)
-    {
-        foreach (var name in ChildNames(Full(directory)))
-        {
-            var child = LayerPaths.Join(directory, name);
-            if (!_unpacked.Contains(child))
-            {
-                RemoveAll(child);
-            }
-            else if (LibC.LStat(Full(child)) is { IsDirectory: true })
-            {
-                ClearOpaque(child);
-            }
-        }
-    }
-
-    /// <summary>Removes what this layer did not name below a directory it did, descending into the directories it named (d_type, no lstat).</summary>
+    /// <summary>
+    /// Removes what this layer did not name below <paramref name="directory"/>, descending into the real directories it
+    /// did: what lower layers put in an opaque directory, or what a recycled target's earlier version had.
+    /// </summary>
     private void RemoveUnnamed(string directory)
     {
-        var children = new FileSystemEnumerable<(string Name, bool RealDirectory)>(Full(directory),
-            (ref FileSystemEntry e) => (e.FileName.ToString(), e.IsDirectory && (e.Attributes & FileAttributes.ReparsePoint) == 0),
-            new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false }).ToList();
-        foreach (var (name, realDirectory) in children)
+        foreach (var (name, realDirectory) in Children(Full(directory)))
         {
             var child = LayerPaths.Join(directory, name);
             if (!_unpacked.Contains(child))
@@ -570,7 +553,7 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
             case null:
                 return;
             case { IsDirectory: true }:
-                foreach (var name in ChildNames(full))
+                foreach (var (name, _) in Children(full))
                 {
                     RemoveAll(LayerPaths.Join(relative, name));
                 }
@@ -583,8 +566,10 @@ internal sealed class LayerApplySession(string root, LayerApplyOptions options)
         _unpacked.Remove(relative);
     }
 
-    private static List<string> ChildNames(string directory) =>
-        new FileSystemEnumerable<string>(directory, (ref FileSystemEntry e) => e.FileName.ToString(),
+    // A directory's entries with whether each is a real directory, from d_type (a symlink to one is not), no lstat.
+    private static List<(string Name, bool RealDirectory)> Children(string directory) =>
+        new FileSystemEnumerable<(string, bool)>(directory,
+            (ref FileSystemEntry e) => (e.FileName.ToString(), e.IsDirectory && (e.Attributes & FileAttributes.ReparsePoint) == 0),
             new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0, IgnoreInaccessible = false }).ToList();
 
     private static bool IsEmpty(string directory) => !Directory.EnumerateFileSystemEntries(directory).Any();

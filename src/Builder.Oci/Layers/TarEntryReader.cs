@@ -140,11 +140,7 @@ public sealed class TarEntryReader(Stream stream)
             }
 
             // Most entries of most layers have no records: nothing to merge, nothing allocated.
-            var records = pax is null && _global.Count == 0 ? NoRecords : new Dictionary<string, byte[]>(_global, StringComparer.Ordinal);
-            foreach (var (key, value) in pax ?? [])
-            {
-                records[key] = value;
-            }
+            var records = pax is null && _global.Count == 0 ? NoRecords : Merged(_global, pax);
             if (records.Keys.Any(k => k.StartsWith("GNU.sparse.", StringComparison.Ordinal)))
             {
                 throw new InvalidDataException($"tar entry {CString(block.AsSpan(0, 100))} is a pax sparse file, which layers do not support");
@@ -200,9 +196,20 @@ public sealed class TarEntryReader(Stream stream)
         return data;
     }
 
-    private static readonly Dictionary<string, byte[]> NoRecords = new(StringComparer.Ordinal);
+    private static readonly IReadOnlyDictionary<string, byte[]> NoRecords = System.Collections.ObjectModel.ReadOnlyDictionary<string, byte[]>.Empty;
 
-    private static TarEntryHeader ApplyRecords(TarEntryHeader header, Dictionary<string, byte[]> records, string? longName, string? longLink)
+    // The global records with the entry's own over them.
+    private static Dictionary<string, byte[]> Merged(Dictionary<string, byte[]> global, Dictionary<string, byte[]>? pax)
+    {
+        var records = new Dictionary<string, byte[]>(global, StringComparer.Ordinal);
+        foreach (var (key, value) in pax ?? [])
+        {
+            records[key] = value;
+        }
+        return records;
+    }
+
+    private static TarEntryHeader ApplyRecords(TarEntryHeader header, IReadOnlyDictionary<string, byte[]> records, string? longName, string? longLink)
     {
         if (records.Count == 0 && longName is null && longLink is null)
         {
